@@ -1,0 +1,40 @@
+# One command to a running JupyterLab (`make lab`), one to a green test suite (`make test`).
+# Needs only Python 3.11+ and make: everything else is installed into .venv from pyproject.toml.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.course-installed
+# Extra arguments: `make test PYTEST_ARGS="-k adam"`, `make lab LAB_ARGS="--port 8899 --no-browser"`.
+PYTEST_ARGS ?=
+LAB_ARGS ?=
+
+.PHONY: venv lab test bench release verify clean-venv
+
+# (Re)install when pyproject.toml changes or the venv is missing.
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed; found " + sys.version.split()[0])'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+lab: $(STAMP)
+	$(BIN)/course lab $(LAB_ARGS)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks
+
+release: $(STAMP)
+	$(BIN)/course release
+
+verify: $(STAMP)
+	$(BIN)/course verify
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,169 @@
+"""The course's skeleton: packaging agrees with itself, the `course` command runs, Numba caching and seeding work,
+and `make lab` serves JupyterLab."""
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import tomllib
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+from numba import njit
+
+from conftest import BIN, ROOT
+
+import course_lib
+
+
+def _name(requirement):
+    return re.split(r"[<>=!~\s\[]", requirement.strip(), maxsplit=1)[0].lower()
+
+
+def _conda_dependencies():
+    deps, inside = [], False
+    for line in (ROOT / "environment.yml").read_text().splitlines():
+        if line.startswith("dependencies:"):
+            inside = True
+            continue
+        if inside and line.startswith("  - "):
+            deps.append(line[4:].split("#")[0].strip())
+        elif inside and line and not line.startswith(" "):
+            break
+    return deps
+
+
+def test_environment_yml_lists_the_same_packages_and_bounds_as_pyproject():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    pip_side = project["dependencies"] + project["optional-dependencies"]["test"]
+    pip_side = {_name(r): r.replace(" ", "") for r in pip_side}
+    conda_side = {_name(r): r.replace(" ", "") for r in _conda_dependencies() if _name(r) not in ("python", "pip")}
+    assert conda_side == pip_side
+
+
+def test_python_floor_matches():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert project["requires-python"] == ">=3.11"
+    assert "python>=3.11" in _conda_dependencies()
+
+
+def test_nbgrader_config_points_at_solutions_and_assignments():
+    text = (ROOT / "nbgrader_config.py").read_text()
+    assert 'source_directory = "solutions"' in text
+    assert 'release_directory = "assignments"' in text
+    ignored = (ROOT / ".gitignore").read_text().split()
+    for folder in ("submitted/", "autograded/", "feedback/", "gradebook.db"):
+        assert folder in ignored
+
+
+def test_ci_runs_the_readme_test_command():
+    assert "make test" in (ROOT / ".ci" / "run").read_text()
+    assert "make test" in (ROOT / "README.md").read_text()
+
+
+def test_course_help_prints_usage():
+    out = subprocess.run([str(BIN / "course"), "--help"], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert "usage: course" in out.stdout
+    assert "lab" in out.stdout
+
+
+def test_seed_makes_numpy_and_compiled_draws_repeat():
+    @njit
+    def draw_in_compiled_code():
+        return np.random.random()
+
+    course_lib.seed(123)
+    first = (np.random.random(), draw_in_compiled_code())
+    course_lib.seed(123)
+    second = (np.random.random(), draw_in_compiled_code())
+    assert first == second
+    course_lib.seed(124)
+    assert draw_in_compiled_code() != first[1]
+
+
+@pytest.mark.parametrize("bad, error", [(1.5, TypeError), ("3", TypeError), (True, TypeError), (-1, ValueError),
+                                        (2**32, ValueError)])
+def test_seed_rejects_bad_values_with_a_clear_error(bad, error):
+    with pytest.raises(error, match="seed"):
+        course_lib.seed(bad)
+
+
+def test_numba_cache_falls_back_to_a_user_directory_when_the_package_folder_is_not_writable(tmp_path):
+    site = tmp_path / "site"
+    shutil.copytree(ROOT / "course_lib", site / "course_lib", ignore=shutil.ignore_patterns("__pycache__"))
+    pkg = site / "course_lib"
+    if os.geteuid() == 0:
+        # root ignores permission bits; a plain file where the cache folder would go makes it unwritable all the same
+        (pkg / "__pycache__").write_text("not a folder")
+    else:
+        for path in [pkg, *pkg.rglob("*")]:
+            path.chmod(0o555 if path.is_dir() else 0o444)
+    user_cache = tmp_path / "user-cache"
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
+    env.update(PYTHONPATH=str(site), XDG_CACHE_HOME=str(user_cache), HOME=str(tmp_path))
+    code = "import course_lib; course_lib.seed(1); print(course_lib.__file__)"
+    out = subprocess.run([sys.executable, "-c", code], env=env, cwd=tmp_path, capture_output=True, text=True,
+                         timeout=120)
+    try:
+        assert out.returncode == 0, out.stderr
+        assert out.stderr == ""
+        assert out.stdout.strip().startswith(str(site))
+        assert list(user_cache.rglob("*.nbi")), "no Numba cache index was written to the user cache directory"
+    finally:
+        for path in [pkg, *pkg.rglob("*")]:
+            path.chmod(0o755 if path.is_dir() else 0o644)
+
+
+def test_importing_the_package_prints_nothing():
+    out = subprocess.run([sys.executable, "-W", "default", "-c", "import course_lib; course_lib.seed(0)"],
+                         capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert out.returncode == 0 and out.stderr == "" and out.stdout == ""
+
+
+@pytest.mark.slow
+def test_make_lab_serves_jupyterlab_with_the_printed_token():
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    venv = Path(sys.prefix)
+    proc = subprocess.Popen(
+        ["make", "-s", "lab", f"VENV={venv}", "LAB_ARGS=--no-browser"], cwd=ROOT, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True, start_new_session=True,
+    )
+    try:
+        url, seen = None, []
+        deadline = time.monotonic() + 120
+        while url is None and time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            seen.append(line)
+            match = re.search(r"Open: (http://127\.0\.0\.1:(\d+)/lab\?token=(\w+))", line)
+            if match:
+                url, port, token = match.groups()
+        assert url, "make lab did not print the URL:\n" + "".join(seen)
+        status = None
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/status?token={token}", timeout=5) as r:
+                    status = r.status
+                    break
+            except OSError:
+                time.sleep(0.5)
+        assert status == 200, "the server did not answer; it printed:\n" + "".join(seen) + (
+            proc.stdout.read() if proc.poll() is not None else "")
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/config/notebook?token={token}", timeout=5):
+            pass
+        # nbgrader's lab extensions come with the install and are enabled
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/lab/api/extensions?token={token}", timeout=10) as r:
+            assert b"nbgrader" in r.read()
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
