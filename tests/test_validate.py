@@ -1,0 +1,59 @@
+"""The shared input checks name the argument and the problem."""
+import numpy as np
+import pytest
+
+from course_lib import _validate as v
+
+
+def test_float_array_promotes_ints_and_keeps_float32():
+    assert v.float_array([1, 2], "x").dtype == np.float64
+    assert v.float_array(np.ones(3, np.float32), "x").dtype == np.float32
+    assert v.float_array(np.ones(3, np.float16), "x").dtype == np.float32
+
+
+@pytest.mark.parametrize("bad", [np.array(["a"]), np.ones(2, complex), [[1, 2], [3]]])
+def test_float_array_rejects_non_real_input_naming_the_argument(bad):
+    with pytest.raises(TypeError, match="grads"):
+        v.float_array(bad, "grads")
+
+
+def test_check_finite_reports_the_first_bad_index():
+    with pytest.raises(ValueError, match=r"x contains a non-finite value \(nan\) at index \(1, 0\)"):
+        v.float_array(np.array([[1.0, 2.0], [np.nan, 1.0]]), "x", finite=True)
+
+
+def test_check_shape_and_same_shape_name_both_shapes():
+    with pytest.raises(ValueError, match=r"W must have shape \(3, any\), got \(2, 4\)"):
+        v.check_shape(np.zeros((2, 4)), (3, None), "W")
+    with pytest.raises(ValueError, match=r"grad has shape \(2,\) but param has shape \(3,\)"):
+        v.same_shape(np.zeros(2), np.zeros(3), "grad", "param")
+
+
+def test_scalar_checks_type_range_and_finiteness():
+    assert v.scalar(1, "lr", low=0) == 1.0
+    with pytest.raises(TypeError, match="beta"):
+        v.scalar("0.9", "beta")
+    with pytest.raises(TypeError, match="beta"):
+        v.scalar(True, "beta")
+    with pytest.raises(ValueError, match=r"beta must be < 1"):
+        v.scalar(1.0, "beta", low=0, high=1, high_open=True)
+    with pytest.raises(ValueError, match="finite"):
+        v.scalar(float("nan"), "lr")
+    assert v.scalar(4.0, "every", integer=True) == 4
+    with pytest.raises(TypeError, match="every"):
+        v.scalar(4.5, "every", integer=True)
+
+
+def test_labels_array_checks_range_and_length():
+    assert v.labels_array([0, 2, 1], "y", n_classes=3).dtype == np.int64
+    with pytest.raises(ValueError, match=r"\[0, 3\)"):
+        v.labels_array([0, 3], "y", n_classes=3)
+    with pytest.raises(ValueError, match="2 labels but there are 3 rows"):
+        v.labels_array([0, 1], "y", length=3)
+    with pytest.raises(TypeError, match="integer class labels"):
+        v.labels_array([0.5, 1.0], "y")
+
+
+def test_one_of_lists_the_choices():
+    with pytest.raises(ValueError, match="unknown activation 'rlu'; choose one of 'relu', 'tanh'"):
+        v.one_of("rlu", "activation", ("relu", "tanh"))
