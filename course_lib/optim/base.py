@@ -1,0 +1,271 @@
+"""What every optimizer shares: checking params and grads, the step counter, the learning rate, saving the state.
+
+An optimizer here owns a list of parameter arrays and updates them IN PLACE:
+
+    opt = Adam([W, b], lr=1e-3)
+    for batch in batches:
+        dW, db = gradients(W, b, batch)
+        opt.step([dW, db])          # W and b change; nothing is returned
+
+Each method's update rule lives in its own module, as a Numba kernel that makes one pass over a parameter array
+and its gradient, updating the state arrays (moment estimates, accumulators) in the same pass. The class around
+the kernel only checks the input and computes the per-step scalars (bias corrections and the like) once per
+step, outside the kernel's loop, in the parameters' dtype (float32 stays float32).
+
+State is explicit: each optimizer lists its per-parameter state arrays in `state_names`, and each name is an
+attribute holding one array per parameter, shaped like it (e.g. `Adam.exp_avg[0]` is the first moment of
+`params[0]`). `step_count` is t, the number of steps taken.
+"""
+import numpy as np
+from numba import njit
+
+from course_lib import _validate
+from course_lib.optim.flat import covering_buffer, flat_parameters
+
+__all__ = ["Optimizer"]
+
+
+@njit(cache=True, error_model="numpy")
+def _all_finite_kernel(x):
+    """True if every entry of the 1-D array x is finite (x - x is 0 for finite x and NaN for NaN or inf)."""
+    bad = False
+    for i in range(x.size):
+        bad |= (x[i] - x[i]) != 0
+    return not bad
+
+
+def memory_order(arr):
+    """'C' or 'F': the order in which `arr` can be viewed as 1-D without copying."""
+    return "C" if arr.flags.c_contiguous else "F"
+
+
+def check_flag(value, name):
+    """A hyperparameter that must be True or False."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
+def check_betas(betas, name="betas"):
+    """(beta1, beta2), each in [0, 1)."""
+    if isinstance(betas, (str, bytes)) or not hasattr(betas, "__len__") or len(betas) != 2:
+        raise TypeError(f"{name} must be a pair (beta1, beta2), got {betas!r}")
+    return tuple(_validate.scalar(b, f"{name}[{k}]", low=0.0, high=1.0, high_open=True) for k, b in enumerate(betas))
+
+
+def check_params(params):
+    """The parameter list: writable, contiguous float32/float64 arrays, each given once."""
+    if isinstance(params, np.ndarray) or not hasattr(params, "__iter__"):
+        raise TypeError(f"params must be a list of arrays (wrap a single array as [w]), got {type(params).__name__}")
+    params = list(params)
+    if not params:
+        raise ValueError("params is empty: an optimizer needs at least one array to update")
+    seen = set()
+    for i, p in enumerate(params):
+        if not isinstance(p, np.ndarray):
+            raise TypeError(f"params[{i}] must be a NumPy array (it is updated in place), got {type(p).__name__}")
+        if p.dtype not in _validate.FLOAT_DTYPES:
+            raise TypeError(f"params[{i}] must have dtype float32 or float64, got {p.dtype}")
+        if not p.flags.writeable:
+            raise ValueError(f"params[{i}] is read-only; the optimizer updates parameters in place")
+        if not (p.flags.c_contiguous or p.flags.f_contiguous):
+            raise ValueError(f"params[{i}] is not contiguous (a strided view); pass the array it is a view of")
+        if id(p) in seen:
+            raise ValueError(f"params[{i}] appears more than once in params")
+        seen.add(id(p))
+    return params
+
+
+class Optimizer:
+    """Base class: params, `lr`, `step_count`, `step(grads)`, `state_dict()`, `load_state_dict()`, `reset()`.
+
+    A subclass sets `state_names` (its per-parameter state arrays, in the order its kernel takes them), `_kernel`
+    (called as ``_kernel(param, grad, *states, *scalars)`` on 1-D arrays) and `_step_scalars()` (the per-step
+    scalars, computed after `step_count` has been increased).
+    """
+
+    state_names = ()
+    scalar_state_names = ()  # per-optimizer scalars that are state too (NAdam's mu_product)
+
+    def __init__(self, params, lr):
+        self.params = check_params(params)
+        self.lr = lr
+        # One kernel call for the whole model when the params tile one buffer (see `flat_parameters`).
+        self._flat = covering_buffer(self.params)
+        self._allocate_state()
+        self.reset()
+
+    # ---- learning rate ---------------------------------------------------------------------------------------
+    @property
+    def lr(self):
+        """The learning rate; a schedule may set it between steps (``opt.lr = schedule(epoch)``)."""
+        return self._lr
+
+    @lr.setter
+    def lr(self, value):
+        self._lr = _validate.scalar(value, "lr", low=0.0)
+
+    # ---- state -----------------------------------------------------------------------------------------------
+    def _uses_state(self, name):
+        """Whether the state array `name` exists for these hyperparameters (e.g. amsgrad's maximum)."""
+        return True
+
+    def _initial_value(self, name):
+        """The value a state array starts from (Adagrad's accumulator may start above zero)."""
+        return 0.0
+
+    def hyperparameters(self):
+        """The hyperparameters other than lr, as a dict (used by `state_dict` and repr)."""
+        return {}
+
+    def _allocate_state(self):
+        shapes = [p.shape for p in self.params]
+        for name in self.state_names:
+            if not self._uses_state(name):
+                setattr(self, name, None)
+            elif self._flat is not None:
+                setattr(self, name, flat_parameters(shapes, self._flat.dtype)[1])
+            else:
+                setattr(self, name, [np.zeros_like(p) for p in self.params])
+        # 1-D views that the kernels see: one tuple per parameter, and one for the whole buffer if flat.
+        self._units = []
+        for i, p in enumerate(self.params):
+            order = memory_order(p)
+            empty = np.empty(0, dtype=p.dtype)
+            states = tuple(empty if getattr(self, n) is None else getattr(self, n)[i].reshape(-1, order=order)
+                           for n in self.state_names)
+            self._units.append((p.reshape(-1, order=order), states))
+        if self._flat is not None:
+            empty = np.empty(0, dtype=self._flat.dtype)
+            states = tuple(empty if getattr(self, n) is None else getattr(self, n)[0].base
+                           for n in self.state_names)
+            self._flat_unit = (self._flat, states)
+
+    def reset(self):
+        """Forget everything learned about the gradients: state back to its start, step_count = 0 (lr is kept)."""
+        self.step_count = 0
+        for name in self.state_names:
+            arrays = getattr(self, name)
+            if arrays is not None:
+                for a in arrays:
+                    a.fill(self._initial_value(name))
+        self._reset_scalars()
+
+    def _reset_scalars(self):
+        pass
+
+    def state_dict(self):
+        """A snapshot: copies of the state arrays, the step count, lr and the hyperparameters (a plain dict)."""
+        snapshot = {
+            "optimizer": type(self).__name__,
+            "step_count": self.step_count,
+            "lr": self.lr,
+            "hyperparameters": self.hyperparameters(),
+        }
+        for name in self.scalar_state_names:
+            snapshot[name] = getattr(self, name)
+        for name in self.state_names:
+            arrays = getattr(self, name)
+            if arrays is not None:
+                snapshot[name] = [a.copy() for a in arrays]
+        return snapshot
+
+    def load_state_dict(self, state):
+        """Restore a snapshot from `state_dict()` of the same kind of optimizer over params of the same shapes.
+
+        Everything is checked before anything is written. Stepping afterwards continues the saved run exactly.
+        """
+        if not isinstance(state, dict):
+            raise TypeError(f"state must be a dict from state_dict(), got {type(state).__name__}")
+        kind = type(self).__name__
+        if state.get("optimizer") != kind:
+            raise ValueError(f"state was saved by {state.get('optimizer')!r}, cannot load it into {kind}")
+        saved = state.get("hyperparameters")
+        if saved != self.hyperparameters():
+            raise ValueError(f"state was saved with hyperparameters {saved}, this {kind} has {self.hyperparameters()}")
+        step_count = _validate.scalar(state.get("step_count"), "state['step_count']", low=0, integer=True)
+        lr = _validate.scalar(state.get("lr"), "state['lr']", low=0.0)
+        scalars = {n: _validate.scalar(state.get(n), f"state[{n!r}]") for n in self.scalar_state_names}
+        arrays = {}
+        for name in self.state_names:
+            if getattr(self, name) is None:
+                continue
+            saved_arrays = state.get(name)
+            if not isinstance(saved_arrays, (list, tuple)) or len(saved_arrays) != len(self.params):
+                raise ValueError(f"state[{name!r}] must be a list of {len(self.params)} arrays")
+            checked = []
+            for i, (a, p) in enumerate(zip(saved_arrays, self.params)):
+                a = _validate.float_array(a, f"state[{name!r}][{i}]")
+                _validate.same_shape(a, p, f"state[{name!r}][{i}]", f"params[{i}]")
+                checked.append(a)
+            arrays[name] = checked
+        for name, saved_arrays in arrays.items():
+            for target, a in zip(getattr(self, name), saved_arrays):
+                np.copyto(target, a, casting="unsafe")
+        for name, value in scalars.items():
+            setattr(self, name, value)
+        self.step_count = step_count
+        self.lr = lr
+
+    # ---- the step --------------------------------------------------------------------------------------------
+    def _check_grads(self, grads):
+        """Validate every gradient before any parameter changes; return the 1-D arrays the kernels will read.
+
+        Returns a list with one 1-D gradient per parameter, or a list with the single flat gradient buffer when
+        both the params and the grads tile one buffer each.
+        """
+        if isinstance(grads, np.ndarray) or not isinstance(grads, (list, tuple)):
+            raise TypeError(f"grads must be a list of arrays, one per parameter, got {type(grads).__name__}")
+        if len(grads) != len(self.params):
+            raise ValueError(f"expected {len(self.params)} gradients (one per parameter), got {len(grads)}")
+        if self._flat is not None:
+            flat_grad = covering_buffer(grads)
+            if flat_grad is not None:
+                for i, (g, p) in enumerate(zip(grads, self.params)):
+                    _validate.same_shape(g, p, f"grads[{i}]", f"params[{i}]")
+                if flat_grad.dtype.kind != "f":
+                    raise TypeError(f"grads must hold floating-point numbers, got dtype {flat_grad.dtype}")
+                flat_grad = flat_grad.astype(self._flat.dtype, copy=False)
+                if not _all_finite_kernel(flat_grad):
+                    for i, g in enumerate(grads):
+                        _validate.check_finite(g, f"grads[{i}]")
+                return [flat_grad]
+        checked = []
+        for i, (g, p) in enumerate(zip(grads, self.params)):
+            if not isinstance(g, np.ndarray):
+                try:
+                    g = np.asarray(g)
+                except Exception:
+                    raise TypeError(f"grads[{i}] must be an array of numbers, got {type(g).__name__}") from None
+            if g.dtype.kind != "f":
+                raise TypeError(f"grads[{i}] must hold floating-point numbers, got dtype {g.dtype}")
+            _validate.same_shape(g, p, f"grads[{i}]", f"params[{i}]")
+            g1 = np.asarray(g, dtype=p.dtype).reshape(-1, order=memory_order(p))
+            if not _all_finite_kernel(g1):
+                _validate.check_finite(g, f"grads[{i}]")
+            checked.append(g1)
+        return checked
+
+    def _step_scalars(self):
+        raise NotImplementedError
+
+    def step(self, grads):
+        """One update of every parameter, in place, from `grads` (same order and shapes as params).
+
+        A gradient of another float dtype is cast to its parameter's dtype. A wrong number of gradients, a wrong
+        shape, a non-float dtype or a NaN/inf raises before ANY parameter changes.
+        """
+        grad_units = self._check_grads(grads)
+        units = [self._flat_unit] if len(grad_units) == 1 and self._flat is not None else self._units
+        self.step_count += 1
+        scalars = self._step_scalars()
+        cast = {}
+        for (param, states), grad in zip(units, grad_units):
+            dtype = param.dtype.type
+            if dtype not in cast:
+                cast[dtype] = tuple(s if isinstance(s, bool) else dtype(s) for s in scalars)
+            self._kernel(param, grad, *states, *cast[dtype])
+
+    def __repr__(self):
+        hyper = ", ".join(f"{k}={v!r}" for k, v in self.hyperparameters().items())
+        return f"{type(self).__name__}(lr={self.lr!r}{', ' if hyper else ''}{hyper})"
