@@ -150,7 +150,7 @@ def _saddle_grad_kernel(x, y, p):
 
 @njit(cache=True, error_model="numpy")
 def _saddle_hessian_kernel(x, y, p):
-    return 2.0, 0.0 * x, 3.0 * y * y - 1.0
+    return 2.0, 0.0, 3.0 * y * y - 1.0
 
 
 # Six-hump camel  f = (4 - 2.1 x^2 + x^4 / 3) x^2 + x y + (-4 + 4 y^2) y^2;  p unused.
@@ -173,7 +173,7 @@ def _camel_grad_kernel(x, y, p):
 @njit(cache=True, error_model="numpy")
 def _camel_hessian_kernel(x, y, p):
     x2 = x * x
-    return 8.0 - 25.2 * x2 + 10.0 * x2 * x2, 1.0 + 0.0 * x, -8.0 + 48.0 * y * y
+    return 8.0 - 25.2 * x2 + 10.0 * x2 * x2, 1.0, -8.0 + 48.0 * y * y
 
 
 # Cliff  f = 1/2 ((x - c)^2 + y^2) + h sigma(s x),  sigma(z) = 1 / (1 + e^-z);  p = (h, s, c).
@@ -204,7 +204,7 @@ def _cliff_grad_kernel(x, y, p):
 @njit(cache=True, error_model="numpy")
 def _cliff_hessian_kernel(x, y, p):
     s = _sigmoid_kernel(p[1] * x)
-    return 1.0 + p[0] * p[1] * p[1] * s * (1.0 - s) * (1.0 - 2.0 * s), 0.0 * x, 1.0 + 0.0 * y
+    return 1.0 + p[0] * p[1] * p[1] * s * (1.0 - s) * (1.0 - 2.0 * s), 0.0, 1.0
 
 
 # Plateau  f = 1 - e,  e = exp(-(x^2 + y^2) / (2 w^2));  p = (w,).
