@@ -44,7 +44,7 @@ def float_array(x, name, *, dtype=None, ndim=None, finite=False, copy=False):
         check_finite(arr, name)
     if copy:
         return np.array(arr, order="C", copy=True)
-    return np.ascontiguousarray(arr)
+    return np.asarray(arr, order="C")  # (np.ascontiguousarray would turn a 0-d array into shape (1,))
 
 
 def check_finite(arr, name):

@@ -57,3 +57,8 @@ def test_labels_array_checks_range_and_length():
 def test_one_of_lists_the_choices():
     with pytest.raises(ValueError, match="unknown activation 'rlu'; choose one of 'relu', 'tanh'"):
         v.one_of("rlu", "activation", ("relu", "tanh"))
+
+
+def test_float_array_keeps_a_zero_dimensional_input_zero_dimensional():
+    out = v.float_array(np.float64(2.5), "x", ndim=0)
+    assert out.shape == () and out.dtype == np.float64

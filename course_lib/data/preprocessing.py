@@ -16,10 +16,7 @@ import numpy as np
 
 from course_lib import _validate as v
 from course_lib.data._common import n_rows
-
-
-# Okabe & Ito's colour-blind-safe palette (the same colours, in the same order, as course_lib.plots.PALETTE).
-_OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
+from course_lib.plots import PALETTE
 
 
 def _data(X, name="X"):
@@ -204,10 +201,10 @@ def plot_preprocessing(X=None, ax=None, y=None):
     X = _data(X).astype(np.float64, copy=False)
     if X.shape[1] < 2:
         raise ValueError(f"X must have at least 2 columns to draw, got shape {X.shape}")
-    colours = _OKABE_ITO[0]
+    colours = PALETTE[0]
     if y is not None:
         y = v.labels_array(y, "y", length=X.shape[0])
-        colours = [_OKABE_ITO[k % len(_OKABE_ITO)] for k in y]
+        colours = [PALETTE[k % len(PALETTE)] for k in y]
     if ax is None:
         fig, axes = plt.subplots(1, 5, figsize=(17, 3.8))
     else:
