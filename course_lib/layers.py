@@ -429,8 +429,7 @@ def dropout_forward(x, p, train=True, rng=None, inverted=True):
     x : any shape.  rng : a numpy.random.Generator (the same seed gives the same mask); None uses a fresh
     np.random.default_rng(). Draws come from rng.random(x.shape) in x's dtype. Returns (out, mask), both x's shape.
     """
-    shape = np.shape(x)  # kept: a 0-d x comes back 0-d
-    x = _validate.float_array(x, "x").reshape(shape)
+    x = _validate.float_array(x, "x")
     p = _drop_probability(p)
     train = _flag(train, "train")
     inverted = _flag(inverted, "inverted")
@@ -456,8 +455,8 @@ def dropout_backward(dout, mask):
 
     dout, mask : arrays of the same shape and dtype (mask as returned by `dropout_forward`). Returns dx.
     """
-    mask = _validate.float_array(mask, "mask").reshape(np.shape(mask))
-    dout = _like(dout, "dout", mask.dtype, ref="mask").reshape(np.shape(dout))
+    mask = _validate.float_array(mask, "mask")
+    dout = _like(dout, "dout", mask.dtype, ref="mask")
     _validate.same_shape(dout, mask, "dout", "mask")
     dx = np.empty_like(dout)
     _apply_mask_kernel(dout.reshape(-1), mask.reshape(-1), dx.reshape(-1))
