@@ -273,12 +273,23 @@ def _as_array(x, name):
     return _validate.float_array(x, name).reshape(np.shape(x))
 
 
-def _apply(code, x, param, grad):
+def _cast(value, dtype, name):
+    """`value` (a number or array) in `dtype`; a ValueError, not an overflow warning, if a finite value does not fit."""
+    value = np.asarray(value)
+    with np.errstate(over="ignore", under="ignore"):
+        cast = value.astype(dtype, copy=False)
+    if (np.isinf(cast) & np.isfinite(value)).any():
+        raise ValueError(f"{name} has a value too large for {np.dtype(dtype).name}, the dtype of x")
+    return cast
+
+
+def _apply(code, x, param, grad, param_name="param"):
     """Validate x, cast param to x's dtype, run the value or derivative kernel; returns an array shaped like x."""
     x = _as_array(x, "x")
+    param = _cast(param, x.dtype, param_name)[()]
     out = np.empty_like(x)
     kernel = _activation_grad_kernel if grad else _activation_kernel
-    kernel(code, x.reshape(-1), x.dtype.type(param), out.reshape(-1))
+    kernel(code, x.reshape(-1), param, out.reshape(-1))
     return out
 
 
@@ -369,13 +380,13 @@ def leaky_relu(x, slope=0.01):
     slide uses 0.1. The slope is cast to x's dtype.
     """
     slope = _validate.scalar(slope, "slope")
-    return _apply(LEAKY_RELU, x, slope, grad=False)
+    return _apply(LEAKY_RELU, x, slope, grad=False, param_name="slope")
 
 
 def leaky_relu_grad(x, slope=0.01):
     """f'(x) = 1 for x > 0, slope for x <= 0 (f'(0) = slope, as in PyTorch)."""
     slope = _validate.scalar(slope, "slope")
-    return _apply(LEAKY_RELU, x, slope, grad=True)
+    return _apply(LEAKY_RELU, x, slope, grad=True, param_name="slope")
 
 
 def elu(x, alpha=1.0):
@@ -384,13 +395,13 @@ def elu(x, alpha=1.0):
     Saturates to -α for x -> -inf; e^x - 1 is computed with expm1, exact near 0.
     """
     alpha = _validate.scalar(alpha, "alpha")
-    return _apply(ELU, x, alpha, grad=False)
+    return _apply(ELU, x, alpha, grad=False, param_name="alpha")
 
 
 def elu_grad(x, alpha=1.0):
     """f'(x) = 1 for x > 0, α e^x for x <= 0 (f'(0) = α, as in PyTorch; continuous only for α = 1)."""
     alpha = _validate.scalar(alpha, "alpha")
-    return _apply(ELU, x, alpha, grad=True)
+    return _apply(ELU, x, alpha, grad=True, param_name="alpha")
 
 
 def selu(x):
@@ -418,13 +429,13 @@ def swish(x, beta=1.0):
     """Swish: f(x) = x σ(βx) (Ramachandran, Zoph and Le, 2017). β = 1 is PyTorch's `F.silu`; β -> inf gives ReLU,
     β = 0 gives x/2. The β is cast to x's dtype."""
     beta = _validate.scalar(beta, "beta")
-    return _apply(SWISH, x, beta, grad=False)
+    return _apply(SWISH, x, beta, grad=False, param_name="beta")
 
 
 def swish_grad(x, beta=1.0):
     """f'(x) = β f(x) + σ(βx)(1 - β f(x)) (the lecture's form; computed as σ(βx)(1 + βx σ(-βx)))."""
     beta = _validate.scalar(beta, "beta")
-    return _apply(SWISH, x, beta, grad=True)
+    return _apply(SWISH, x, beta, grad=True, param_name="beta")
 
 
 def gelu(x, approximate=False):
@@ -495,9 +506,9 @@ def _prelu_inputs(x, alpha):
     if isinstance(alpha, np.ndarray) and alpha.ndim == 0:
         alpha = alpha[()]
     if np.ndim(alpha) == 0:
-        a = np.full(1, _validate.scalar(alpha, "alpha"), dtype=x.dtype)
+        a = _cast(np.full(1, _validate.scalar(alpha, "alpha")), x.dtype, "alpha")
         return x, x.reshape(x.size, 1), a
-    a = _validate.float_array(alpha, "alpha", ndim=1, finite=True).astype(x.dtype)
+    a = _cast(_validate.float_array(alpha, "alpha", ndim=1, finite=True), x.dtype, "alpha")
     if x.ndim == 0 or x.shape[-1] != a.shape[0]:
         raise ValueError(f"alpha has {a.shape[0]} slopes, one per unit of x's last axis, but x has shape {x.shape}")
     return x, x.reshape(int(np.prod(x.shape[:-1])), a.shape[0]), a
@@ -541,7 +552,7 @@ def prelu_backward(dout, x, alpha):
     for a scalar alpha, shape (D,) for per-unit slopes. Both in x's dtype (the sum is accumulated in float64).
     """
     x, x2, a = _prelu_inputs(x, alpha)
-    dout = _as_array(dout, "dout").astype(x.dtype, copy=False)
+    dout = _cast(_as_array(dout, "dout"), x.dtype, "dout")
     _validate.same_shape(dout, x, "dout", "x")
     dx = np.empty_like(x)
     acc = np.zeros(a.shape[0], dtype=np.float64)
@@ -599,8 +610,8 @@ def _maxout_backward_kernel(dout, x, W, which, dx, dW, db):
 
 def _maxout_inputs(x, W, b):
     x = _validate.float_array(x, "x", ndim=2, finite=True)
-    W = _validate.float_array(W, "W", ndim=3, finite=True, dtype=x.dtype)
-    b = _validate.float_array(b, "b", ndim=2, finite=True, dtype=x.dtype)
+    W = _cast(_validate.float_array(W, "W", ndim=3, finite=True), x.dtype, "W")
+    b = _cast(_validate.float_array(b, "b", ndim=2, finite=True), x.dtype, "b")
     n_pieces, d_in, d_out = W.shape
     if n_pieces == 0:
         raise ValueError("W must hold at least one piece: got shape (0, D_in, D_out), and a max over no pieces "
@@ -638,7 +649,7 @@ def maxout_backward(dout, x, W, b):
     recomputed to find the winners.
     """
     x, W, b = _maxout_inputs(x, W, b)
-    dout = _validate.float_array(dout, "dout", ndim=2, dtype=x.dtype)
+    dout = _cast(_validate.float_array(dout, "dout", ndim=2, finite=True), x.dtype, "dout")
     _validate.check_shape(dout, (x.shape[0], W.shape[2]), "dout")
     _, which = _maxout_forward(x, W, b)
     dx, dW, db = np.zeros_like(x), np.zeros_like(W), np.zeros_like(b)

@@ -267,6 +267,19 @@ def test_bad_parameters_raise_naming_the_parameter(fn, kwargs, error, match):
         fn(np.ones(3), **kwargs)
 
 
+def test_a_parameter_too_large_for_float32_is_a_value_error_not_an_overflow_warning():
+    x32 = np.ones(3, np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match="slope has a value too large for float32"):
+            A.leaky_relu(x32, slope=1e300)
+        with pytest.raises(ValueError, match="alpha has a value too large for float32"):
+            A.prelu(x32, np.array([1e300, 1.0, 1.0]))
+        with pytest.raises(ValueError, match="W has a value too large for float32"):
+            A.maxout(np.ones((1, 2), np.float32), np.full((1, 2, 1), 1e300), np.ones((1, 1)))
+    assert A.leaky_relu(np.ones(3), slope=1e300).dtype == np.float64  # fits in float64
+
+
 def test_unknown_parameter_is_a_type_error():
     with pytest.raises(TypeError):
         A.relu(np.ones(2), slope=0.1)
