@@ -268,11 +268,6 @@ def _activation_grad_kernel(code, x, param, out):
         out[i] = _activation_deriv(code, x[i], param)
 
 
-def _as_array(x, name):
-    """`_validate.float_array`, keeping a 0-d input 0-d (np.ascontiguousarray, used there, makes it shape (1,))."""
-    return _validate.float_array(x, name).reshape(np.shape(x))
-
-
 def _cast(value, dtype, name):
     """`value` (a number or array) in `dtype`; a ValueError, not an overflow warning, if a finite value does not fit."""
     value = np.asarray(value)
@@ -285,7 +280,7 @@ def _cast(value, dtype, name):
 
 def _apply(code, x, param, grad, param_name="param"):
     """Validate x, cast param to x's dtype, run the value or derivative kernel; returns an array shaped like x."""
-    x = _as_array(x, "x")
+    x = _validate.float_array(x, "x")
     param = _cast(param, x.dtype, param_name)[()]
     out = np.empty_like(x)
     kernel = _activation_grad_kernel if grad else _activation_kernel
@@ -502,7 +497,7 @@ def _prelu_backward_kernel(dout, x, alpha, dx, dalpha):
 
 def _prelu_inputs(x, alpha):
     """x as an (M, D) view and alpha as a (D,) array in x's dtype; D = 1 for a scalar alpha."""
-    x = _as_array(x, "x")
+    x = _validate.float_array(x, "x")
     if isinstance(alpha, np.ndarray) and alpha.ndim == 0:
         alpha = alpha[()]
     if np.ndim(alpha) == 0:
@@ -552,7 +547,7 @@ def prelu_backward(dout, x, alpha):
     for a scalar alpha, shape (D,) for per-unit slopes. Both in x's dtype (the sum is accumulated in float64).
     """
     x, x2, a = _prelu_inputs(x, alpha)
-    dout = _cast(_as_array(dout, "dout"), x.dtype, "dout")
+    dout = _cast(_validate.float_array(dout, "dout"), x.dtype, "dout")
     _validate.same_shape(dout, x, "dout", "x")
     dx = np.empty_like(x)
     acc = np.zeros(a.shape[0], dtype=np.float64)

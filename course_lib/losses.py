@@ -154,7 +154,7 @@ def _mse_kernel(pred, target, dpred):
 # ---------------------------------------------------------------------------------------------------------------
 def _logits_rows(logits, name="logits"):
     """Finite logits with at least one dimension and one class, viewed as rows (M, C) over the last axis."""
-    z = _validate.float_array(logits, name, finite=True).reshape(np.shape(logits))
+    z = _validate.float_array(logits, name, finite=True)
     if z.ndim == 0:
         raise ValueError(f"{name} must have at least one dimension (classes on the last axis), got a scalar")
     if z.shape[-1] == 0:
@@ -206,8 +206,8 @@ def softmax_cross_entropy(logits, labels):
 
 def _pair(a, b, name_a, name_b):
     """Two finite arrays of the same (non-empty) shape, b cast to a's dtype."""
-    a = _validate.float_array(a, name_a, finite=True).reshape(np.shape(a))
-    b = _validate.float_array(b, name_b, finite=True).reshape(np.shape(b))
+    a = _validate.float_array(a, name_a, finite=True)
+    b = _validate.float_array(b, name_b, finite=True)
     with np.errstate(over="ignore", under="ignore"):
         b = b.astype(a.dtype, copy=False)
     _validate.check_finite(b, f"{name_b} (cast to {a.dtype.name}, the dtype of {name_a})")
