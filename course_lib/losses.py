@@ -1,8 +1,8 @@
 """Loss functions with their gradients: softmax cross-entropy, binary cross-entropy on logits, mean squared error.
 
 Each loss returns `(loss, dinput)`: the number to minimise and its gradient with respect to the network's output,
-ready for backpropagation. The reductions are PyTorch's defaults (`F.cross_entropy`, `F.binary_cross_entropy_with_logits`,
-`F.mse_loss` with reduction='mean'), and tests compare against them.
+ready for backpropagation. The reductions are PyTorch's defaults (reduction='mean' in `F.cross_entropy`,
+`F.binary_cross_entropy_with_logits` and `F.mse_loss`), and tests compare against them.
 
 Why shift by the row max. softmax(z)_c = e^{z_c} / Σ_k e^{z_k} does not change when the same number m is subtracted
 from every z_k (e^{z_c - m} = e^{z_c} e^{-m}, and e^{-m} cancels). Taking m = max_k z_k makes every exponent <= 0,
