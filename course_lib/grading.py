@@ -1,0 +1,573 @@
+"""Checks for the assignments' test cells: each one says what is wrong in words a student can act on.
+
+A test cell calls them like this::
+
+    check_close(softmax(z), p, name="softmax(z)", variants={"softmax not shifted": p_unshifted})
+
+Every check returns True when the answer is right (so ``assert check_close(...)`` reads naturally) and raises
+`AssertionError` with a message when it is wrong (so a cell that only calls ``check_close(...)`` still fails).
+Nothing here prints to stderr or issues a warning: nbgrader scores a test cell that writes to stderr as zero.
+
+`check_close` looks at the answer in the order students' mistakes usually show up:
+
+1. type: a value at all (``None`` means a missing ``return``), made of real numbers;
+2. shape: "expected shape (3, 4), got (4, 3): did you transpose?", and hints for the other usual causes;
+3. NaN or inf where the reference is finite (overflow in ``exp``, division by zero, ``log`` of 0);
+4. values, elementwise: ``|got - expected| <= atol + rtol * |expected|`` (NumPy's `isclose` rule, written out here),
+   naming the first wrong element, how many are wrong and the relative error there.
+
+A wrong answer is also compared with `variants`, known wrong answers keyed by their explanation
+(``{"missing bias correction": m_hat_without_correction}``); a match adds "This matches a known mistake: ...".
+Without a match, a few mistakes are recognised by their shape alone: the opposite sign, a constant factor,
+all zeros, an integer array that cut off the fractions, the transpose.
+
+Integrity: this module keeps its own references to the NumPy functions and built-ins it uses, taken when it is
+imported, and never calls `np.isclose`, `np.allclose` or `np.testing`. A student cell that later rebinds
+``np.isclose = lambda *a, **k: True``, ``np.abs`` or ``builtins.abs`` cannot make a wrong answer pass. The
+assignments import it in their first cell, before any student code runs.
+"""
+import builtins
+import copy
+import inspect
+import numbers
+import sys
+import warnings
+
+import numpy as np
+
+from course_lib import _validate
+
+__all__ = ["check_close", "check_scalar", "check_shape", "check_true", "check_gradient", "check_function"]
+
+# Own references, taken at import time (see "Integrity" above).
+_AssertionError = builtins.AssertionError
+_Exception = builtins.Exception
+_NotImplementedError = builtins.NotImplementedError
+_bool, _callable, _dict, _float, _getattr, _int = (
+    builtins.bool, builtins.callable, builtins.dict, builtins.float, builtins.getattr, builtins.int)
+_isinstance, _len, _list, _print, _range, _repr = (
+    builtins.isinstance, builtins.len, builtins.list, builtins.print, builtins.range, builtins.repr)
+_enumerate, _sorted, _str, _tuple, _type, _zip = (
+    builtins.enumerate, builtins.sorted, builtins.str, builtins.tuple, builtins.type, builtins.zip)
+_Real = numbers.Real
+_ndarray, _generic, _float64, _bool_ = np.ndarray, np.generic, np.float64, np.bool_
+_asarray, _empty, _where, _unravel_index, _errstate = np.asarray, np.empty, np.where, np.unravel_index, np.errstate
+_isfinite, _isnan, _abs, _maximum = np.isfinite, np.isnan, np.abs, np.maximum  # ufuncs
+_deepcopy = copy.deepcopy
+_signature = inspect.signature
+_catch_warnings, _simplefilter = warnings.catch_warnings, warnings.simplefilter
+_sys = sys
+_EPS = _float(np.finfo(np.float64).eps)
+_INF = _float("inf")
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Reading an answer as numbers
+
+
+def _numbers(value, name):
+    """Return `(array, None)` if `value` is an array-like of real numbers, else `(None, message)`."""
+    if value is None:
+        return None, f"{name} is None: did your function forget to `return` its result?"
+    if _isinstance(value, (_str, bytes)):
+        return None, f"{name} is text ({_repr(value)[:60]}), not a number or an array of numbers"
+    if _isinstance(value, _dict):
+        return None, f"{name} is a dict, not a number or an array of numbers"
+    if _callable(value) and not _isinstance(value, (_ndarray, _generic)):
+        fname = _getattr(value, "__name__", "a function")
+        return None, (f"{name} is the function `{fname}` itself, not a value: "
+                      "did you forget the parentheses that call it?")
+    problem = None
+    try:
+        with _catch_warnings():
+            _simplefilter("ignore")
+            arr = _asarray(value)
+    except _Exception as exc:
+        problem = _str(exc).split("\n")[0]
+    if problem is not None:
+        if _isinstance(value, (_tuple, _list)):
+            return None, (f"{name} is a {_type(value).__name__} of {_len(value)} items that do not form one array "
+                          "of numbers: did you return several values where one was expected?")
+        return None, f"{name} ({_type(value).__name__}) cannot be read as an array of numbers: {problem}"
+    kind = arr.dtype.kind
+    if kind == "c":
+        return None, (f"{name} holds complex numbers: a negative number raised to a fractional power "
+                      "(`(-1.0) ** 0.5`) gives a complex number in Python")
+    if kind not in "biuf":
+        if kind == "O" and _isinstance(value, (_tuple, _list)):
+            return None, (f"{name} is a {_type(value).__name__} whose items are not all numbers or arrays of the "
+                          "same shape: did a function inside it return None, or did you return several values?")
+        return None, f"{name} holds {arr.dtype} values ({_type(value).__name__}), not numbers"
+    return arr, None
+
+
+def _index(flat, shape):
+    if _len(shape) == 0:
+        return ""
+    return "[" + ", ".join(_str(_int(i)) for i in _unravel_index(flat, shape)) + "]"
+
+
+def _num(x):
+    return _repr(_float(x))
+
+
+def _shape_text(shape):
+    return "(" + ", ".join(_str(_int(s)) for s in shape) + ("," if _len(shape) == 1 else "") + ")"
+
+
+def _shape_hint(got, want, was_sequence):
+    """Why `got` (a shape) may differ from `want`: the usual causes, most specific first."""
+    g_nd, w_nd = _len(got), _len(want)
+    g_size, w_size = 1, 1
+    for s in got:
+        g_size *= s
+    for s in want:
+        w_size *= s
+    if was_sequence and g_nd == w_nd + 1 and _tuple(got[1:]) == _tuple(want):
+        return f"you returned {got[0]} arrays (a tuple or list) where one was expected"
+    if g_nd == 0:
+        return ("you returned a single number: did you reduce (sum, mean, max) over every axis "
+                "instead of one (check `axis=`)?")
+    if w_nd == 0:
+        if g_size == 1:
+            return "a single number was expected, not an array: take it out with `.item()` or `float(...)`"
+        return "a single number was expected: did you forget to sum or average?"
+    if g_nd == 2 and w_nd == 2 and _tuple(got) == _tuple(want[::-1]):
+        return "did you transpose?"
+    if [s for s in got if s != 1] == [s for s in want if s != 1]:
+        return "the same values with a different number of size-1 axes: check `keepdims=` or a reshape"
+    if g_nd == w_nd and _sorted(got) == _sorted(want):
+        return "the axes are in a different order: did you transpose or swap axes?"
+    if g_nd == w_nd - 1:
+        return "one axis is missing: did you reduce (sum, mean) over an axis that should stay (check `axis=`)?"
+    if g_size == w_size:
+        return "the same number of elements arranged differently: check your reshape"
+    return "check which axes you sum or average over, and the shapes of your inputs"
+
+
+def _close_mask(g, e, rtol, atol):
+    """Elementwise: True where `g` matches `e` (equal non-finite values match, like `equal_nan=True`)."""
+    with _errstate(all="ignore"):
+        both_nan = _isnan(g) & _isnan(e)
+        finite = _isfinite(g) & _isfinite(e)
+        near = finite & (_abs(g - e) <= atol + rtol * _abs(e))
+        return near | both_nan | (~finite & (g == e))
+
+
+def _mismatch(got, exp, name, rtol, atol, was_sequence=False):
+    """`(message, None)` describing how `got` differs from `exp`, or `(None, rel_error)` when it matches."""
+    if _tuple(got.shape) != _tuple(exp.shape):
+        hint = _shape_hint(_tuple(got.shape), _tuple(exp.shape), was_sequence)
+        return f"{name}: expected shape {_shape_text(exp.shape)}, got {_shape_text(got.shape)}: {hint}", None
+    g = got.astype(_float64)
+    e = exp.astype(_float64)
+    ok = _close_mask(g, e, rtol, atol)
+    with _errstate(all="ignore"):
+        if ok.all():
+            finite = _isfinite(g) & _isfinite(e)
+            worst = _abs(g - e)[finite].max() if finite.any() else 0.0
+            scale = _abs(e)[finite].max() if finite.any() else 0.0
+            return None, (_float(worst / scale) if scale > 0 else _float(worst))
+        bad_nonfinite = ~ok & ~_isfinite(g)
+        if bad_nonfinite.any():
+            flat = bad_nonfinite.ravel().nonzero()[0]
+            first = flat[0]
+            value = g.ravel()[first]
+            what = "NaN" if value != value else ("inf" if value > 0 else "-inf")
+            where = f" at index {_index(first, g.shape)}" if g.ndim else ""
+            return (f"{name} contains {what}{where} where {_num(e.ravel()[first])} was expected "
+                    f"({_len(flat)} non-finite value(s) in all): look for an overflow (exp of a large number), "
+                    "a division by zero, or log/sqrt of zero or a negative number"), None
+        wrong = (~ok).ravel().nonzero()[0]
+        first = wrong[0]
+        gv, ev = g.ravel()[first], e.ravel()[first]
+        err = _abs(gv - ev)
+        size = "" if ev == 0 or not _isfinite(ev) else f" (relative error {_float(err / _abs(ev)):.2g})"
+        if ev == 0:
+            size = f" (absolute error {_float(err):.2g})"
+        tol = f"tolerance: |got - expected| <= {atol:g} + {rtol:g} * |expected|"
+        if g.ndim == 0:
+            return f"{name} is wrong: expected {_num(ev)}, got {_num(gv)}{size}; {tol}", None
+        return (f"{name} has {_len(wrong)} wrong value(s) out of {g.size}; the first is at index "
+                f"{_index(first, g.shape)}: expected {_num(ev)}, got {_num(gv)}{size}; {tol}"), None
+
+
+def _value_hint(got, exp, rtol, atol):
+    """A sentence naming a mistake recognisable without `variants` (same shape, wrong values), or ''."""
+    g = got.astype(_float64)
+    e = exp.astype(_float64)
+    with _errstate(all="ignore"):
+        if not (_isfinite(g).all() and _isfinite(e).all()):
+            return ""
+        allowed = atol + rtol * _abs(e)
+        nonzero = _abs(e) > allowed
+        if not nonzero.any():
+            return ""
+        if got.dtype.kind in "iub" and (e != e.round()).any():
+            return (f"Your result has the integer dtype {got.dtype}, so fractions were cut off: make the array "
+                    "with a float dtype (for example `np.zeros(shape)`, not `np.zeros_like(integer_array)`).")
+        if (_abs(g + e) <= allowed).all():
+            return ("Your values have the opposite sign of the expected ones: check the sign "
+                    "(gradient descent subtracts lr * gradient).")
+        if (g == 0).all():
+            return ("Your result is all zeros: does the code that fills it in run (a loop that never executes, "
+                    "or an update written to a copy)?")
+        if g.ndim == 2 and g.shape[0] == g.shape[1] and _close_mask(g.T, e, rtol, atol).all():
+            return "Your result equals the expected one transposed."
+        if nonzero.sum() >= 2 and (_abs(g[~nonzero]) <= allowed[~nonzero]).all():
+            ratios = g[nonzero] / e[nonzero]
+            c = ratios[0]
+            if c != 0 and (_abs(ratios - c) <= 1e-6 * _abs(c)).all():
+                return (f"Every value is {_float(c):.6g} times the expected one: a missing or extra constant "
+                        "factor (such as 1/N, 2, or the learning rate)?")
+    return ""
+
+
+def _known_mistake(got, variants, rtol, atol):
+    """The explanation of the first variant that `got` matches, or None."""
+    if variants is None:
+        return None
+    if not _isinstance(variants, _dict):
+        raise TypeError(f"variants must be a dict {{explanation: wrong_value}}, got {_type(variants).__name__}")
+    for explanation, wrong in variants.items():
+        w, problem = _numbers(wrong, "variant")
+        if problem is None and _tuple(w.shape) == _tuple(got.shape):
+            message, _ = _mismatch(got, w, "", rtol, atol)
+            if message is None:
+                return explanation
+    return None
+
+
+def _compare(got, expected, name, rtol, atol, variants):
+    """`(message, None)` if `got` is not `expected` (with every hint that applies), else `(None, rel_error)`."""
+    exp, problem = _numbers(expected, "the expected value")
+    if problem is not None:
+        raise TypeError(f"check: {problem}")  # a mistake in the test cell, not in the student's answer
+    arr, problem = _numbers(got, name)
+    if problem is not None:
+        return problem, None
+    message, rel = _mismatch(arr, exp, name, rtol, atol, _isinstance(got, (_tuple, _list)))
+    if message is None:
+        return None, rel
+    known = _known_mistake(arr, variants, rtol, atol)
+    if known is not None:
+        return f"{message}\nThis matches a known mistake: {known}.", None
+    if _tuple(arr.shape) == _tuple(exp.shape):
+        hint = _value_hint(arr, exp, rtol, atol)
+        if hint:
+            message = f"{message}\n{hint}"
+    return message, None
+
+
+def _nonnegative(value, name, *, positive=False):
+    """A tolerance or step as a float. Plain floats are checked here with this module's own references (so the
+    usual call works even after a student rebinds built-ins); anything else goes through `_validate.scalar`."""
+    if _type(value) is _float and (value > 0 or (value == 0 and not positive)) and value < _INF:
+        return value
+    return _validate.scalar(value, name, low=0, low_open=positive)
+
+
+def _tolerances(rtol, atol):
+    return _nonnegative(rtol, "rtol"), _nonnegative(atol, "atol")
+
+
+def _point(x):
+    """The point `x` of a gradient check as a float64 copy (via `_validate.float_array` unless it already is one)."""
+    if _type(x) is _ndarray and x.dtype == _float64 and _isfinite(x).all():
+        return x.copy()
+    return _validate.float_array(x, "x", dtype=np.float64, finite=True, copy=True)
+
+
+def _say_ok(verbose, text):
+    if verbose:
+        _print(text, file=_sys.stdout)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# The checks
+
+
+def check_close(got, expected, name="your result", rtol=1e-7, atol=1e-12, variants=None, verbose=False):
+    """Check that `got` is an array (or number) of the same shape as `expected` with close values.
+
+    Elementwise rule (NumPy's `isclose`, written out): ``|got - expected| <= atol + rtol * |expected|``; NaN matches
+    NaN and inf matches inf of the same sign. For float32 answers pass a looser ``rtol`` (about 1e-5).
+    `variants` maps the explanation of a known mistake to the wrong answer it produces. Returns True, or raises
+    AssertionError saying what is wrong. With ``verbose=True`` a match prints one line to stdout.
+    """
+    __tracebackhide__ = True
+    rtol, atol = _tolerances(rtol, atol)
+    message, rel = _compare(got, expected, name, rtol, atol, variants)
+    if message is not None:
+        raise _AssertionError(message)
+    _say_ok(verbose, f"✓ {name} matches (rel. error {rel:.1g})")
+    return True
+
+
+def check_scalar(got, expected, name="your result", rtol=1e-7, atol=1e-12, variants=None, verbose=False):
+    """Check that `got` is one real number close to `expected` (same rule as `check_close`).
+
+    Python and NumPy numbers and 0-d arrays count as numbers; an array of shape (1,) or a bool does not.
+    """
+    __tracebackhide__ = True
+    rtol, atol = _tolerances(rtol, atol)
+    message = None
+    if _isinstance(got, (_bool, _bool_)):
+        message = f"{name} is {got}, a truth value, not a number: did you return a comparison?"
+    elif got is not None and not _isinstance(got, (_Real, _generic)):
+        if _isinstance(got, _ndarray) and got.ndim > 0:
+            hint = ("take the number out with `.item()` or `float(...)`" if got.size == 1
+                    else "did you forget to sum or average?")
+            message = f"{name} should be a single number, got an array of shape {_shape_text(got.shape)}: {hint}"
+    if message is None:
+        message, rel = _compare(got, expected, name, rtol, atol, variants)
+    if message is not None:
+        raise _AssertionError(message)
+    _say_ok(verbose, f"✓ {name} matches (rel. error {rel:.1g})")
+    return True
+
+
+def check_shape(got, shape, name="your result"):
+    """Check that `got` is an array of numbers whose shape is `shape` (an entry `None` matches any size)."""
+    __tracebackhide__ = True
+    arr, problem = _numbers(got, name)
+    if problem is not None:
+        raise _AssertionError(problem)
+    want = _tuple(shape)
+    have = _tuple(arr.shape)
+    fits = _len(have) == _len(want)
+    for w, h in _zip(want, have):
+        fits = fits and (w is None or w == h)
+    if not fits:
+        shown = "(" + ", ".join("any" if w is None else _str(w) for w in want) + ("," if _len(want) == 1 else "") + ")"
+        message = f"{name}: expected shape {shown}, got {_shape_text(have)}"
+        if None not in want:
+            message += ": " + _shape_hint(have, want, _isinstance(got, (_tuple, _list)))
+        raise _AssertionError(message)
+    return True
+
+
+def check_true(cond, message):
+    """Check that `cond` holds; otherwise raise AssertionError(message).
+
+    `cond` may be a bool or a boolean array (every element must be True, and an empty array does not count).
+    """
+    __tracebackhide__ = True
+    if _isinstance(cond, _ndarray):
+        if cond.dtype.kind != "b":
+            raise TypeError(f"check_true needs a condition (bool or boolean array), got an array of {cond.dtype}")
+        if cond.size and cond.all():
+            return True
+        raise _AssertionError(message if cond.size else f"{message} (the condition was an empty array)")
+    truth = False
+    try:
+        truth = _bool(cond)
+    except _Exception:
+        truth = False
+    if truth:
+        return True
+    raise _AssertionError(message)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Running the student's code
+
+
+def _run(fn, args, kwargs):
+    """Call `fn` on deep copies of the arguments; return (result, exception or None, warnings seen)."""
+    args, kwargs = _deepcopy(args), _deepcopy(kwargs)
+    with _catch_warnings(record=True) as seen:
+        _simplefilter("always")
+        try:
+            return fn(*args, **kwargs), None, seen
+        except _Exception as exc:  # reported as a message below, never as a traceback
+            return None, exc, seen
+
+
+def _exception_text(who, exc):
+    text = f"{who} raised {_type(exc).__name__}"
+    detail = _str(exc).split("\n")[0]
+    if detail:
+        text += f": {detail}"
+    if _isinstance(exc, _NotImplementedError):
+        text += " (not written yet? replace `raise NotImplementedError()` with your code)"
+    return text
+
+
+def _warning_text(seen):
+    if not seen:
+        return ""
+    w = seen[0]
+    return f"\nWhile it ran, your code warned: {w.category.__name__}: {_str(w.message)}"
+
+
+def _describe(value):
+    if _isinstance(value, _ndarray):
+        if value.size <= 6:
+            return f"np.array({value.tolist()!r})"
+        return f"an array of shape {_shape_text(value.shape)} ({value.dtype})"
+    if value is None or _isinstance(value, (_Real, _generic, _str)):
+        text = _repr(value)
+        return text if _len(text) <= 40 else text[:37] + "..."
+    return f"a {_type(value).__name__}"
+
+
+def _describe_case(fns, args, kwargs):
+    for fn in fns:
+        try:
+            bound = _signature(fn).bind(*args, **kwargs)
+        except _Exception:  # no signature (a builtin), or arguments that do not bind: describe them by position
+            continue
+        return ", ".join(f"{k}={_describe(v)}" for k, v in bound.arguments.items())
+    return ", ".join([_describe(a) for a in args] + [f"{k}={_describe(v)}" for k, v in kwargs.items()])
+
+
+def _split_case(case):
+    """A case is a tuple of positional arguments, a dict of keyword arguments, or a single argument."""
+    if _isinstance(case, _tuple):
+        return case, {}
+    if _isinstance(case, _dict):
+        return (), case
+    return (case,), {}
+
+
+def check_function(student_fn, reference_fn, cases, variants_fn=None, name=None, rtol=1e-7, atol=1e-12,
+                   verbose=False):
+    """Run `student_fn` and `reference_fn` on every case and check that their results agree (as `check_close`).
+
+    `cases`: a list; each case is a tuple of positional arguments, a dict of keyword arguments, or one argument.
+    Both functions get their own deep copies, so a function that changes its inputs cannot affect the other.
+    If the reference returns a tuple, the student's function must return a tuple of the same length.
+    `variants_fn`: ``{explanation: wrong_fn}``, functions computing a known wrong answer from the same arguments.
+    A failure names the case (its number and arguments) and what went wrong; an exception in the student's function
+    is reported the same way (its type and message), as an AssertionError rather than a traceback.
+    """
+    __tracebackhide__ = True
+    rtol, atol = _tolerances(rtol, atol)
+    if name is None:
+        name = _getattr(student_fn, "__name__", "your function")
+    if not _callable(student_fn):
+        raise _AssertionError(f"{name} is not a function (got {_describe(student_fn)}): did you overwrite it?")
+    if variants_fn is not None and not _isinstance(variants_fn, _dict):
+        raise TypeError("variants_fn must be a dict {explanation: function giving the wrong answer}")
+    cases = _list(cases)
+    worst = 0.0
+    for number, case in _enumerate(cases, start=1):
+        args, kwargs = _split_case(case)
+        where = f"case {number} of {_len(cases)} ({_describe_case((student_fn, reference_fn), args, kwargs)})"
+        expected, ref_error, _ = _run(reference_fn, args, kwargs)
+        if ref_error is not None:
+            raise RuntimeError(f"check_function: the reference raised on {where}: {ref_error!r}")
+        got, error, seen = _run(student_fn, args, kwargs)
+        if error is not None:
+            raise _AssertionError(f"{_exception_text(name, error)} on {where}")
+        variants = {}
+        for explanation, wrong_fn in (variants_fn or {}).items():
+            wrong, wrong_error, _ = _run(wrong_fn, args, kwargs)
+            if wrong_error is None:
+                variants[explanation] = wrong
+        message, rel = _compare_outputs(got, expected, name, rtol, atol, variants)
+        if message is not None:
+            raise _AssertionError(f"{where}: {message}{_warning_text(seen)}")
+        worst = rel if rel > worst else worst
+    _say_ok(verbose, f"✓ {name} matches the reference on {_len(cases)} case(s) (rel. error {worst:.1g})")
+    return True
+
+
+def _compare_outputs(got, expected, name, rtol, atol, variants):
+    if not _isinstance(expected, _tuple):
+        return _compare(got, expected, f"{name}(...)", rtol, atol, variants)
+    n = _len(expected)
+    if not _isinstance(got, (_tuple, _list)) or _len(got) != n:
+        what = f"a {_type(got).__name__} of {_len(got)}" if _isinstance(got, (_tuple, _list)) else _describe(got)
+        return f"{name} should return {n} values (a tuple), got {what}", None
+    worst = 0.0
+    for k in _range(n):
+        wrong_k = {text: w[k] for text, w in variants.items() if _isinstance(w, (_tuple, _list)) and _len(w) == n}
+        message, rel = _compare(got[k], expected[k], f"output {k} of {name}(...)", rtol, atol, wrong_k)
+        if message is not None:
+            return message, None
+        worst = rel if rel > worst else worst
+    return None, worst
+
+
+def check_gradient(f, grad, x, name="your gradient", h=1e-5, rtol=1e-6, atol=1e-9, df=None, verbose=False):
+    """Compare an analytic gradient with the numerical one from central differences.
+
+    numerical[i] = (F(x + h e_i) - F(x - h e_i)) / (2h), with F(x) = f(x) if f returns a number, else
+    sum(f(x) * df) (`df`, the upstream gradient, defaults to ones: the CS231n convention for array outputs).
+    `grad` is the analytic gradient at `x` (an array shaped like `x`) or a function returning it.
+    Element i passes if |analytic - numerical| <= atol + rtol * max(|analytic|, |numerical|) + the rounding error
+    of the difference quotient, 10 * eps * max|F| / h. Keep `x` away from kinks (ReLU at 0), where the numerical
+    gradient is not a derivative. A failure names the worst element.
+    """
+    __tracebackhide__ = True
+    rtol, atol = _tolerances(rtol, atol)
+    h = _nonnegative(h, "h", positive=True)
+    x = _point(x)
+    seen = []
+    if _callable(grad):
+        grad, error, seen = _run(grad, (x.copy(),), {})
+        if error is not None:
+            raise _AssertionError(_exception_text(name, error))
+    analytic, problem = _numbers(grad, name)
+    if problem is None and _tuple(analytic.shape) != _tuple(x.shape):
+        problem = (f"{name}: expected shape {_shape_text(x.shape)} (the shape of x), got "
+                   f"{_shape_text(analytic.shape)}: {_shape_hint(_tuple(analytic.shape), _tuple(x.shape), False)}")
+    if problem is not None:
+        raise _AssertionError(problem + _warning_text(seen))
+    analytic = analytic.astype(_float64)
+    upstream = None if df is None else _validate.float_array(df, "df", dtype=np.float64)
+
+    numerical = _empty(x.shape)
+    rounding = _empty(x.shape)
+    flat_n, flat_r = numerical.reshape(-1), rounding.reshape(-1)
+    for i in _range(x.size):
+        values = []
+        for step in (h, -h):
+            shifted = x.copy()
+            shifted.reshape(-1)[i] += step
+            out, error, seen_f = _run(f, (shifted,), {})
+            if error is not None:
+                raise _AssertionError(f"{_exception_text('f', error)} at x with element {_index(i, x.shape) or 0} "
+                                      f"moved by {step:+g}")
+            value, problem = _scalar_output(out, upstream)
+            if problem is not None:
+                raise _AssertionError(f"f(x) {problem}")
+            values.append(value)
+        flat_n[i] = (values[0] - values[1]) / (2.0 * h)
+        flat_r[i] = 10.0 * _EPS * _maximum(_abs(values[0]), _abs(values[1])) / h
+
+    with _errstate(all="ignore"):
+        diff = _abs(analytic - numerical)
+        scale = _maximum(_abs(analytic), _abs(numerical))
+        allowed = atol + rtol * scale + rounding
+        ok = _isfinite(analytic) & (diff <= allowed)
+        rel = diff / _maximum(scale, 1e-300)
+    if ok.all():
+        _say_ok(verbose, f"✓ {name} matches the numerical gradient (largest rel. error {_float(rel.max()):.1g})")
+        return True
+    rel_bad = _where(ok, -1.0, _where(_isfinite(rel), rel, _INF)).reshape(-1)
+    worst = _int(rel_bad.argmax())
+    a, n = analytic.reshape(-1)[worst], numerical.reshape(-1)[worst]
+    where = f" at index {_index(worst, x.shape)}" if x.ndim else ""
+    message = (f"{name} is wrong at {_int((~ok).sum())} of {x.size} element(s); the worst is{where}: analytic "
+               f"{_num(a)}, numerical {_num(n)} (relative error {_float(rel.reshape(-1)[worst]):.2g}). "
+               f"The numerical gradient uses central differences with h = {h:g}.")
+    hint = _value_hint(analytic, numerical, 1e-4, 1e-7)
+    if hint:
+        message += "\n" + hint.replace("expected", "numerical")
+    raise _AssertionError(message + _warning_text(seen))
+
+
+def _scalar_output(out, upstream):
+    """F(x) from f's output: the number itself, or sum(out * df). Returns (value, None) or (None, problem)."""
+    arr, problem = _numbers(out, "returned")
+    if problem is not None:
+        return None, problem[_len("returned "):] if problem.startswith("returned ") else problem
+    arr = arr.astype(_float64)
+    if upstream is None:
+        return _float(arr.sum()), None
+    if _tuple(upstream.shape) != _tuple(arr.shape):
+        return None, f"has shape {_shape_text(arr.shape)} but df has shape {_shape_text(upstream.shape)}"
+    return _float((arr * upstream).sum()), None
