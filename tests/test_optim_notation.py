@@ -128,7 +128,12 @@ def test_nesterov_lookahead_asks_for_the_gradient_at_theta_plus_mu_v():
     for _ in range(5):
         expected = opt.params[0] + mu * opt.velocity[0]
         seen = []
-        opt.step_fn(lambda points: seen.append(points[0].copy()) or [gradient(points[0])])
+
+        def recording_gradient(points, seen=seen):
+            seen.append(points[0].copy())
+            return [gradient(points[0])]
+
+        opt.step_fn(recording_gradient)
         np.testing.assert_allclose(seen[0], expected, rtol=1e-15)
     assert not np.allclose(opt.velocity[0], 0)
 

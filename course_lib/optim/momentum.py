@@ -64,7 +64,8 @@ class Momentum(Optimizer):
 
     @staticmethod
     def _kernel(param, grad, velocity, lr, beta, one_minus_beta):
-        # v <- beta * v + (1 - beta) * g; theta <- theta - lr * v
+        # v <- beta * v + (1 - beta) * g; theta <- theta - lr * v: SGD's kernel with dampening = beta, no weight
+        # decay (lr - lr is 0 in the array's dtype) and no first-step special case.
         _sgd_kernel(param, grad, velocity, lr, beta, one_minus_beta, lr - lr, False, True, False)
 
     def _step_scalars(self):
