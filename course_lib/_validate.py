@@ -34,7 +34,7 @@ def float_array(x, name, *, dtype=None, ndim=None, finite=False, copy=False):
     else:
         raise TypeError(f"{name} must hold real floating-point numbers, got dtype {arr.dtype}")
     if dtype is not None:
-        arr = arr.astype(dtype, copy=False)
+        arr = cast_to(arr, dtype, name)
     if ndim is not None:
         allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
         if arr.ndim not in allowed:
@@ -45,6 +45,18 @@ def float_array(x, name, *, dtype=None, ndim=None, finite=False, copy=False):
     if copy:
         return np.array(arr, order="C", copy=True)
     return np.asarray(arr, order="C")  # (np.ascontiguousarray would turn a 0-d array into shape (1,))
+
+
+def cast_to(value, dtype, name, *, of=None):
+    """`value` (a number or array) cast to `dtype`, with a ValueError instead of an overflow warning when a finite
+    value does not fit (1e300 in float32). `of` names the array whose dtype it is, for the message."""
+    value = np.asarray(value)
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        cast = value.astype(dtype, copy=False)
+    if cast.dtype.kind == "f" and value.dtype.kind in "fiu" and (np.isinf(cast) & np.isfinite(value)).any():
+        whose = f", the dtype of {of}" if of else ""
+        raise ValueError(f"{name} has a value too large for {np.dtype(dtype).name}{whose}")
+    return cast
 
 
 def check_finite(arr, name):

@@ -268,20 +268,10 @@ def _activation_grad_kernel(code, x, param, out):
         out[i] = _activation_deriv(code, x[i], param)
 
 
-def _cast(value, dtype, name):
-    """`value` (a number or array) in `dtype`; a ValueError, not an overflow warning, if a finite value does not fit."""
-    value = np.asarray(value)
-    with np.errstate(over="ignore", under="ignore"):
-        cast = value.astype(dtype, copy=False)
-    if (np.isinf(cast) & np.isfinite(value)).any():
-        raise ValueError(f"{name} has a value too large for {np.dtype(dtype).name}, the dtype of x")
-    return cast
-
-
 def _apply(code, x, param, grad, param_name="param"):
     """Validate x, cast param to x's dtype, run the value or derivative kernel; returns an array shaped like x."""
     x = _validate.float_array(x, "x")
-    param = _cast(param, x.dtype, param_name)[()]
+    param = _validate.cast_to(param, x.dtype, param_name, of="x")[()]
     out = np.empty_like(x)
     kernel = _activation_grad_kernel if grad else _activation_kernel
     kernel(code, x.reshape(-1), param, out.reshape(-1))
@@ -501,9 +491,9 @@ def _prelu_inputs(x, alpha):
     if isinstance(alpha, np.ndarray) and alpha.ndim == 0:
         alpha = alpha[()]
     if np.ndim(alpha) == 0:
-        a = _cast(np.full(1, _validate.scalar(alpha, "alpha")), x.dtype, "alpha")
+        a = _validate.cast_to(np.full(1, _validate.scalar(alpha, "alpha")), x.dtype, "alpha", of="x")
         return x, x.reshape(x.size, 1), a
-    a = _cast(_validate.float_array(alpha, "alpha", ndim=1, finite=True), x.dtype, "alpha")
+    a = _validate.cast_to(_validate.float_array(alpha, "alpha", ndim=1, finite=True), x.dtype, "alpha", of="x")
     if x.ndim == 0 or x.shape[-1] != a.shape[0]:
         raise ValueError(f"alpha has {a.shape[0]} slopes, one per unit of x's last axis, but x has shape {x.shape}")
     return x, x.reshape(int(np.prod(x.shape[:-1])), a.shape[0]), a
@@ -547,7 +537,7 @@ def prelu_backward(dout, x, alpha):
     for a scalar alpha, shape (D,) for per-unit slopes. Both in x's dtype (the sum is accumulated in float64).
     """
     x, x2, a = _prelu_inputs(x, alpha)
-    dout = _cast(_validate.float_array(dout, "dout"), x.dtype, "dout")
+    dout = _validate.cast_to(_validate.float_array(dout, "dout"), x.dtype, "dout", of="x")
     _validate.same_shape(dout, x, "dout", "x")
     dx = np.empty_like(x)
     acc = np.zeros(a.shape[0], dtype=np.float64)
@@ -605,8 +595,8 @@ def _maxout_backward_kernel(dout, x, W, which, dx, dW, db):
 
 def _maxout_inputs(x, W, b):
     x = _validate.float_array(x, "x", ndim=2, finite=True)
-    W = _cast(_validate.float_array(W, "W", ndim=3, finite=True), x.dtype, "W")
-    b = _cast(_validate.float_array(b, "b", ndim=2, finite=True), x.dtype, "b")
+    W = _validate.cast_to(_validate.float_array(W, "W", ndim=3, finite=True), x.dtype, "W", of="x")
+    b = _validate.cast_to(_validate.float_array(b, "b", ndim=2, finite=True), x.dtype, "b", of="x")
     n_pieces, d_in, d_out = W.shape
     if n_pieces == 0:
         raise ValueError("W must hold at least one piece: got shape (0, D_in, D_out), and a max over no pieces "
@@ -644,7 +634,7 @@ def maxout_backward(dout, x, W, b):
     recomputed to find the winners.
     """
     x, W, b = _maxout_inputs(x, W, b)
-    dout = _cast(_validate.float_array(dout, "dout", ndim=2, finite=True), x.dtype, "dout")
+    dout = _validate.cast_to(_validate.float_array(dout, "dout", ndim=2, finite=True), x.dtype, "dout", of="x")
     _validate.check_shape(dout, (x.shape[0], W.shape[2]), "dout")
     _, which = _maxout_forward(x, W, b)
     dx, dW, db = np.zeros_like(x), np.zeros_like(W), np.zeros_like(b)

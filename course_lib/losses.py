@@ -208,9 +208,7 @@ def _pair(a, b, name_a, name_b):
     """Two finite arrays of the same (non-empty) shape, b cast to a's dtype."""
     a = _validate.float_array(a, name_a, finite=True)
     b = _validate.float_array(b, name_b, finite=True)
-    with np.errstate(over="ignore", under="ignore"):
-        b = b.astype(a.dtype, copy=False)
-    _validate.check_finite(b, f"{name_b} (cast to {a.dtype.name}, the dtype of {name_a})")
+    b = _validate.cast_to(b, a.dtype, name_b, of=name_a)
     _validate.same_shape(a, b, name_a, name_b)
     if a.size == 0:
         raise ValueError(f"{name_a} is empty (shape {a.shape}); a mean over no elements is undefined")

@@ -62,3 +62,13 @@ def test_one_of_lists_the_choices():
 def test_float_array_keeps_a_zero_dimensional_input_zero_dimensional():
     out = v.float_array(np.float64(2.5), "x", ndim=0)
     assert out.shape == () and out.dtype == np.float64
+
+
+def test_casting_a_value_too_large_for_float32_is_a_clear_error_not_a_warning():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match="grad has a value too large for float32"):
+            v.float_array(np.array([1.0, 1e300]), "grad", dtype=np.float32)
+        assert v.cast_to(np.array([1.0, 2.0]), np.float32, "grad").dtype == np.float32
