@@ -2,7 +2,19 @@
 
 Each function returns an `Explorer` (an ipywidgets VBox) with `controls`, `figure` and `artists` reachable from
 Python. In JupyterLab run ``%matplotlib widget`` first for live figures.
+
+- `ema_explorer`: how beta trades smoothness for lag, and why bias correction is needed (deck 000).
+- `step_size_explorer`: gradient descent as the step passes eta_opt and 2 eta_opt (deck 004).
+- `optimizer_race`: which optimizer reaches the minimum of a 2-D landscape first (decks 000 and 004).
+- `activation_explorer`: where each activation saturates (deck 003).
+- `graph_viewer`: values forward, gradients backward through a computation graph (deck 004).
 """
 from course_lib.widgets._explorer import Explorer, interactive_backend, make_figure
+from course_lib.widgets.activation import activation_explorer
+from course_lib.widgets.ema import ema_explorer
+from course_lib.widgets.graph_viewer import graph_viewer
+from course_lib.widgets.optimizer_race import optimizer_race
+from course_lib.widgets.step_size import step_size_explorer
 
-__all__ = ["Explorer", "interactive_backend", "make_figure"]
+__all__ = ["Explorer", "interactive_backend", "make_figure", "ema_explorer", "step_size_explorer", "optimizer_race",
+           "activation_explorer", "graph_viewer"]

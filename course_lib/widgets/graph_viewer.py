@@ -1,0 +1,163 @@
+"""Graph viewer: how values flow forward and gradients flow backward through a small expression (deck 004).
+
+Each expression is built from `course_lib.graph.Value` gates; `output.backward()` applies the chain rule from the
+output back to the inputs (downstream gradient = upstream gradient x local gradient) and `graph.draw` shows every
+node's data and grad. The expressions are the lecture's worked examples:
+
+- "(x+y)z" at x = -2, y = 5, z = -4: q = x + y = 3, f = q z = -12; df/dx = df/dy = z = -4 (the add gate copies
+  the upstream gradient to both inputs), df/dz = q = 3 (the mul gate swaps its inputs).
+- "neuron": f = 1 / (1 + e^{-(w0 x0 + w1 x1 + w2)}) gate by gate as in the lecture (*, +, negate, exp, +1, 1/x)
+  at w0 = 2, x0 = -1, w1 = -3, x1 = -2, w2 = -3: the sum is 1, f = sigma(1) = 0.731, and the gradient entering the
+  sum is sigma(1) (1 - sigma(1)) = 0.197.
+- "neuron_sigmoid_gate": the same neuron with sigma as ONE gate, whose local gradient is sigma (1 - sigma): same
+  numbers, shorter graph.
+- "tanh_neuron": f = tanh(w0 x0 + w1 x1 + w2), local gradient 1 - tanh^2.
+- "max_gate": f = 2 (x y + max(z, w)) at x = 3, y = -4, z = 2, w = -1: the max gate routes the whole gradient to
+  the larger input (z) and none to w.
+
+Changing an input rebuilds the small graph (a few microseconds) and rewrites the text of each box in place. Each
+expression's picture is drawn once, the first time it is chosen, on the one axes of the figure; choosing another
+expression hides the old picture's boxes and arrows and shows the other's (drawing takes 50-100 ms, mostly
+matplotlib fitting the arrows to the boxes; showing costs nothing).
+"""
+import html
+
+import ipywidgets as widgets
+
+from course_lib import _validate
+from course_lib.graph import Value, draw, topological_order
+from course_lib.widgets._explorer import Explorer, make_figure
+
+__all__ = ["graph_viewer", "QUESTION", "EXPRESSIONS", "build_expression"]
+
+QUESTION = "How do values flow forward and gradients flow backward through this expression?"
+
+
+def _sum_times(x, y, z):
+    q = x + y
+    q.label = "q"
+    return q * z
+
+
+def _weighted_sum(w0, x0, w1, x1, w2):
+    s = w0 * x0 + w1 * x1 + w2
+    s.label = "s"
+    return s
+
+
+def _neuron(w0, x0, w1, x1, w2):
+    s = _weighted_sum(w0, x0, w1, x1, w2)
+    return (1.0 + (-s).exp()) ** -1  # the lecture's gates: *-1, exp, +1, 1/x
+
+
+def _neuron_sigmoid_gate(w0, x0, w1, x1, w2):
+    return _weighted_sum(w0, x0, w1, x1, w2).sigmoid()
+
+
+def _tanh_neuron(w0, x0, w1, x1, w2):
+    return _weighted_sum(w0, x0, w1, x1, w2).tanh()
+
+
+def _max_gate(x, y, z, w):
+    return 2.0 * (x * y + z.max(w))
+
+
+# name -> (dropdown label, builder, the inputs in order with their starting values)
+_NEURON_INPUTS = {"w0": 2.0, "x0": -1.0, "w1": -3.0, "x1": -2.0, "w2": -3.0}
+EXPRESSIONS = {
+    "(x+y)z": ("f = (x + y) z", _sum_times, {"x": -2.0, "y": 5.0, "z": -4.0}),
+    "neuron": ("sigmoid neuron, gate by gate", _neuron, _NEURON_INPUTS),
+    "neuron_sigmoid_gate": ("sigmoid neuron, one σ gate", _neuron_sigmoid_gate, _NEURON_INPUTS),
+    "tanh_neuron": ("tanh neuron", _tanh_neuron, _NEURON_INPUTS),
+    "max_gate": ("f = 2 (x y + max(z, w))", _max_gate, {"x": 3.0, "y": -4.0, "z": 2.0, "w": -1.0}),
+}
+_ALL_INPUTS = tuple(dict.fromkeys(name for _, _, inputs in EXPRESSIONS.values() for name in inputs))
+
+
+def build_expression(expression, **values):
+    """Build `expression` (a key of EXPRESSIONS) at the given input values (missing ones take the lecture's) and
+    run backward. Returns (output, inputs) with `inputs` a dict name -> leaf Value holding data and grad."""
+    _validate.one_of(expression, "expression", tuple(EXPRESSIONS))
+    _, builder, defaults = EXPRESSIONS[expression]
+    unknown = sorted(set(values) - set(defaults))
+    if unknown:
+        raise ValueError(f"expression {expression!r} has inputs {', '.join(defaults)}; got {', '.join(unknown)}")
+    inputs = {name: Value(_validate.scalar(values.get(name, default), name), label=name)
+              for name, default in defaults.items()}
+    output = builder(**inputs)
+    output.label = "f"
+    output.backward()
+    return output, inputs
+
+
+def graph_viewer(expression="neuron", **values):
+    """Show an expression's computation graph with every node's value and gradient; returns an `Explorer`.
+
+    expression : a key of `EXPRESSIONS`; values : starting input values (e.g. x=1.0), the lecture's by default.
+
+    Controls: "expression" (dropdown; choosing one resets its inputs to the lecture's values), and one slider per
+    input name over all expressions ("x", "y", "z", "w", "w0", "x0", "w1", "x1", "w2"), only the current
+    expression's shown. Artists: "drawing" (the `graph.GraphDrawing` of the current graph), "output" (the output
+    Value), "inputs" (name -> leaf Value, with .data and .grad) and "boxes" (node -> the Text box showing it).
+    The figure has one axes; every expression's picture lives in it, only the current one visible.
+    """
+    output, inputs = build_expression(expression, **values)  # checks the arguments before anything is drawn
+    for name, leaf in inputs.items():
+        _validate.scalar(leaf.data, name, low=-5.0, high=5.0)  # the sliders' range
+    fig, ax = make_figure(figsize=(10.0, 4.2))
+    artists = {}
+    controls = {"expression": widgets.Dropdown(options=[(label, key) for key, (label, _, _) in EXPRESSIONS.items()],
+                                               value=expression, description="expression")}
+    for name in _ALL_INPUTS:
+        start = inputs[name].data if name in inputs else 0.0
+        controls[name] = widgets.FloatSlider(value=start, min=-5.0, max=5.0, step=0.1, description=name)
+    state = {"expression": expression}
+
+    def show_inputs(current):
+        for name in _ALL_INPUTS:
+            controls[name].layout.display = None if name in EXPRESSIONS[current][2] else "none"
+
+    def box_text(node):
+        # the layout of graph.draw's boxes: optional label, then data and grad
+        head = f"{node.label}\n" if node.label else ""
+        return f"{head}data {node.data:.4g}\ngrad {node.grad:.4g}"
+
+    pictures = {}  # expression -> (GraphDrawing, its boxes in topological order, (xlim, ylim))
+
+    def show_picture(current, out, order):
+        """Show the picture of `current` (drawing it the first time) and hide the others; returns its boxes.
+        The same expression always builds the same graph in the same order, so box k belongs to node k."""
+        for key, (drawing, _, _) in pictures.items():
+            for artist in [*drawing.boxes.values(), *drawing.ops.values(), *drawing.arrows]:
+                artist.set_visible(key == current)
+        if current not in pictures:
+            drawing = draw(out, ax=ax)
+            pictures[current] = (drawing, [drawing.boxes[node] for node in order], (ax.get_xlim(), ax.get_ylim()))
+        drawing, boxes, (xlim, ylim) = pictures[current]
+        ax.set_xlim(xlim)
+        ax.set_ylim(ylim)
+        artists["drawing"] = drawing
+        return boxes
+
+    def update(values):
+        current = values["expression"]
+        defaults = EXPRESSIONS[current][2]
+        if current != state["expression"]:
+            # a new expression starts at the lecture's numbers; the slider changes made here are folded by the
+            # Explorer into one more update, which finds the picture already shown
+            state["expression"] = current
+            show_inputs(current)
+            for name, default in defaults.items():
+                controls[name].value = default
+            values = {name: control.value for name, control in controls.items()}
+        out, leaves = build_expression(current, **{name: values[name] for name in defaults})
+        order = topological_order(out)
+        boxes = show_picture(current, out, order)
+        for node, box in zip(order, boxes):
+            box.set_text(box_text(node))
+        artists.update(output=out, inputs=leaves, boxes=dict(zip(order, boxes)))
+        grads = ", ".join(f"∂f/∂{name} = {leaf.grad:.4g}" for name, leaf in leaves.items())
+        return html.escape(f"f = {out.data:.4g} · {grads}")
+
+    show_inputs(expression)
+    return Explorer(QUESTION, controls, fig, artists, update)
