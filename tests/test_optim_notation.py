@@ -210,3 +210,37 @@ def test_rmsprop_eps_inside_sqrt_with_eps_squared_is_within_sqrt2_of_eps_outside
     assert np.all(ratio >= 1 - 1e-12) and np.all(ratio <= np.sqrt(2) * (1 + 1e-12))
     assert ratio[-1] == pytest.approx(np.sqrt(2), rel=1e-9)
     assert ratio[0] == pytest.approx(1.0, rel=2e-5) and ratio[-2] == pytest.approx(1.0, rel=2e-5)  # far from it
+
+
+def test_lecture_nesterov_follows_the_first_lectures_look_ahead_slide_step_for_step():
+    """theta* = theta - lr v;  v = beta v + (1 - beta) grad(theta*);  theta = theta - lr v  (deck 000)."""
+    from course_lib.optim import LectureNesterov
+
+    A = np.array([[3.5, 0.0], [0.0, 0.2]])
+    grad = lambda th: A @ th  # noqa: E731
+    lr, beta = 0.55, 0.75
+    theta_ref, v_ref = np.array([1.0, 2.0]), np.zeros(2)
+    theta = theta_ref.copy()
+    opt = LectureNesterov([theta], lr=lr, beta=beta)
+    for _ in range(80):
+        look = theta_ref - lr * v_ref
+        v_ref = beta * v_ref + (1 - beta) * grad(look)
+        theta_ref = theta_ref - lr * v_ref
+        np.testing.assert_allclose(opt.lookahead_point()[0], look, rtol=1e-12, atol=1e-15)
+        opt.step_fn(lambda points: [grad(points[0])])
+        np.testing.assert_allclose(theta, theta_ref, rtol=1e-12, atol=1e-15)
+
+
+def test_lecture_nesterov_calms_the_narrow_valley_faster_than_plain_momentum():
+    from course_lib.optim import LectureNesterov, Momentum
+
+    A = np.array([[3.5, 0.0], [0.0, 0.2]])
+    finals = {}
+    for cls in (Momentum, LectureNesterov):
+        theta = np.array([1.0, 2.0])
+        opt = cls([theta], lr=0.55, beta=0.75)
+        for _ in range(40):
+            point = opt.lookahead_point()[0] if hasattr(opt, "lookahead_point") else theta
+            opt.step([A @ point])
+        finals[cls.__name__] = 0.5 * theta @ A @ theta
+    assert finals["LectureNesterov"] < finals["Momentum"]

@@ -9,13 +9,14 @@
 One module per method, each a Numba kernel beside the class that checks the input:
 
 - `sgd`: SGD (momentum, dampening, Nesterov, weight decay) and NesterovSGD.
-- `momentum`: the lectures' notations, Momentum (v = beta v + (1 - beta) g) and NesterovLookahead
-  (gradient at theta + mu v), and how both map onto SGD.
+- `momentum`: the lectures' notations, Momentum (v = beta v + (1 - beta) g), NesterovLookahead
+  (gradient at theta + mu v) and LectureNesterov (the first lecture's look-ahead theta - lr v), and how they map
+  onto SGD.
 - `adagrad`, `rmsprop`, `adadelta`, `adam` (Adam, AdamW), `adamax`, `nadam`.
 - `flat`: `flat_parameters`, one buffer for all parameters so that a step is one kernel call.
 
 `OPTIMIZERS` maps lowercase names to classes and `make_optimizer(name, params, **hyper)` builds one by name
-(for widgets and training loops). NesterovLookahead is not in it: it needs the gradient at its look-ahead
+(for widgets and training loops). NesterovLookahead and LectureNesterov are not in it: they need the gradient at its look-ahead
 point (`step_fn`), which a loop that passes the gradient at the parameters cannot give it.
 """
 from course_lib import _validate
@@ -25,13 +26,13 @@ from course_lib.optim.adam import Adam, AdamW
 from course_lib.optim.adamax import Adamax
 from course_lib.optim.base import Optimizer
 from course_lib.optim.flat import flat_parameters
-from course_lib.optim.momentum import Momentum, NesterovLookahead
+from course_lib.optim.momentum import LectureNesterov, Momentum, NesterovLookahead
 from course_lib.optim.nadam import NAdam
 from course_lib.optim.rmsprop import RMSprop
 from course_lib.optim.sgd import SGD, NesterovSGD
 
 __all__ = [
-    "Optimizer", "SGD", "NesterovSGD", "Momentum", "NesterovLookahead", "Adagrad", "RMSprop", "Adadelta", "Adam",
+    "Optimizer", "SGD", "NesterovSGD", "Momentum", "NesterovLookahead", "LectureNesterov", "Adagrad", "RMSprop", "Adadelta", "Adam",
     "AdamW", "Adamax", "NAdam", "flat_parameters", "OPTIMIZERS", "make_optimizer",
 ]
 

@@ -26,8 +26,10 @@ Nesterov (look-ahead) momentum, velocity notation (deep-learning book, the third
 The gradient is taken at the look-ahead point theta + mu * v, where momentum alone would carry theta.
 With phi = theta + mu * v this becomes PyTorch's SGD(nesterov=True) on phi, whose gradient is at phi itself:
         b <- mu * b + g(phi),   phi <- phi - lr * (g(phi) + mu * b)     (v = -lr * b, constant lr).
-(The first lecture writes the look-ahead in EMA notation as theta* = theta - lr * v, one full old step ahead,
-rather than mu times it; that variant is not the one PyTorch implements.)
+The first lecture writes the look-ahead in EMA notation instead (`LectureNesterov`):
+        theta* = theta - lr * v,   v <- beta * v + (1 - beta) * grad f(theta*),   theta <- theta - lr * v,
+looking one full old step ahead rather than mu times it. That is a different method from PyTorch's (no change of
+variables maps one onto the other); tests/test_optim_notation.py checks it against a transcription of the slide.
 """
 import numpy as np
 from numba import njit
@@ -36,7 +38,7 @@ from course_lib import _validate
 from course_lib.optim.base import Optimizer, memory_order
 from course_lib.optim.sgd import _sgd_kernel
 
-__all__ = ["Momentum", "NesterovLookahead"]
+__all__ = ["Momentum", "NesterovLookahead", "LectureNesterov"]
 
 
 class Momentum(Optimizer):
@@ -137,3 +139,27 @@ class NesterovLookahead(Optimizer):
         grads = grad_fn(self.lookahead_point())
         self.step(grads)
         return grads
+
+
+class LectureNesterov(Momentum):
+    """LectureNesterov(params, lr, beta=0.9): Nesterov momentum exactly as the first lecture writes it (EMA notation).
+
+        theta* = theta - lr * v                         (the look-ahead: one full old step ahead)
+        v      <- beta * v + (1 - beta) * grad f(theta*)
+        theta  <- theta - lr * v,   v_0 = 0
+
+    As with `NesterovLookahead`, the caller evaluates the gradient at `lookahead_point()` (or uses `step_fn`). The
+    update itself is `Momentum`'s; only where the gradient is taken differs. PyTorch has no exact counterpart: its
+    `SGD(nesterov=True)` corresponds to looking ahead by beta times the old step (`NesterovLookahead`).
+    """
+
+    def lookahead_point(self):
+        """theta - lr * v for every parameter (new arrays, shaped like params): where to take the gradient."""
+        points = []
+        for p, (param, (velocity,)) in zip(self.params, self._units):
+            out = np.empty_like(p)
+            _lookahead_point_kernel(out.reshape(-1, order=memory_order(p)), param, velocity, param.dtype.type(-self.lr))
+            points.append(out)
+        return points
+
+    step_fn = NesterovLookahead.step_fn
