@@ -25,7 +25,7 @@ import math
 import numbers
 from collections import namedtuple
 
-__all__ = ["Value", "topological_order", "draw", "GraphDrawing"]
+__all__ = ["Value", "topological_order", "draw", "box_text", "GraphDrawing"]
 
 
 def _lift(other):
@@ -331,7 +331,8 @@ def _rows(order, depth):
     return y
 
 
-def _box_text(node):
+def box_text(node):
+    """The text of a node's box in `draw`: its label (if any), then data and grad."""
     head = f"{node.label}\n" if node.label else ""
     return f"{head}data {node.data:.4g}\ngrad {node.grad:.4g}"
 
@@ -363,7 +364,7 @@ def draw(value, ax=None):
         x = _COLUMN * depth[node]
         color = "#cfe8cf" if node is value else ("#dce9f7" if not node.children else "#eeeeee")
         boxes[node] = ax.text(
-            x, y[node], _box_text(node), ha="center", va="center", fontsize=8, family="monospace", zorder=3,
+            x, y[node], box_text(node), ha="center", va="center", fontsize=8, family="monospace", zorder=3,
             bbox=dict(boxstyle="round,pad=0.35", facecolor=color, edgecolor="#555555"),
         )
         if node.children:
@@ -380,7 +381,7 @@ def draw(value, ax=None):
             arrowstyle="-|>", mutation_scale=10, color="#444444", lw=0.9, zorder=4,
             connectionstyle=f"arc3,rad={rad}",
         )
-        ax.add_patch(patch)
+        ax.add_artist(patch)  # not add_patch: the limits are set below, and updating them per arrow is slow
         arrows.append(patch)
 
     for node in order:

@@ -61,3 +61,18 @@ def test_a_change_during_an_update_is_folded_into_one_more_update():
     slider.value = 1
     assert calls == [0, 1, 7]
     assert app.update_count == 3
+
+
+def test_setting_several_controls_at_once_runs_one_update_with_all_new_values():
+    calls = []
+    fig, ax = make_figure()
+    controls = {"x": widgets.FloatSlider(value=0.0), "y": widgets.FloatSlider(value=0.0)}
+    app = Explorer("q", controls, fig, {}, lambda values: calls.append(dict(values)))
+    app.set(x=1.0, y=2.0)
+    assert calls == [{"x": 0.0, "y": 0.0}, {"x": 1.0, "y": 2.0}]
+    try:
+        app.set(z=1.0)
+    except KeyError as exc:
+        assert "'z'" in str(exc) and "'x'" in str(exc)
+    else:
+        raise AssertionError("an unknown control name must raise KeyError")

@@ -102,6 +102,21 @@ class Explorer(widgets.VBox):
         """The current value of every control, by name."""
         return {name: control.value for name, control in self.controls.items()}
 
+    def set(self, **values):
+        """Set several controls at once and run ONE update with all the new values (e.g. a clicked start point)."""
+        unknown = sorted(set(values) - set(self.controls))
+        if unknown:
+            raise KeyError(f"no control named {', '.join(map(repr, unknown))}; the controls are "
+                           f"{', '.join(map(repr, self.controls))}")
+        busy, self._busy = self._busy, True  # changes below only mark an update as pending
+        try:
+            for name, value in values.items():
+                self.controls[name].value = value
+        finally:
+            self._busy = busy
+        self._pending = False
+        self.refresh()
+
     def refresh(self):
         """Run the update for the current control values and redraw; errors are shown, not raised."""
         start = time.perf_counter()

@@ -25,7 +25,7 @@ import html
 import ipywidgets as widgets
 
 from course_lib import _validate
-from course_lib.graph import Value, draw, topological_order
+from course_lib.graph import Value, box_text, draw, topological_order
 from course_lib.widgets._explorer import Explorer, make_figure
 
 __all__ = ["graph_viewer", "QUESTION", "EXPRESSIONS", "build_expression"]
@@ -116,11 +116,6 @@ def graph_viewer(expression="neuron", **values):
     def show_inputs(current):
         for name in _ALL_INPUTS:
             controls[name].layout.display = None if name in EXPRESSIONS[current][2] else "none"
-
-    def box_text(node):
-        # the layout of graph.draw's boxes: optional label, then data and grad
-        head = f"{node.label}\n" if node.label else ""
-        return f"{head}data {node.data:.4g}\ngrad {node.grad:.4g}"
 
     pictures = {}  # expression -> (GraphDrawing, its boxes in topological order, (xlim, ylim))
 

@@ -260,9 +260,8 @@ def optimizer_race(landscape=None, optimizers=None, lr=None, beta=None, steps=No
     def on_click(event):
         # ipympl canvases report clicks: a click on the contour plot moves the start there
         if event.inaxes is ax_path and event.xdata is not None and event.ydata is not None:
-            for key, value in (("x0", event.xdata), ("y0", event.ydata)):
-                slider = controls[key]
-                slider.value = float(min(max(value, slider.min), slider.max))
+            clamp = lambda key, value: float(min(max(value, controls[key].min), controls[key].max))  # noqa: E731
+            app.set(x0=clamp("x0", event.xdata), y0=clamp("y0", event.ydata))  # one update, not two
 
     app.click_connection = fig.canvas.mpl_connect("button_press_event", on_click)
     return app
