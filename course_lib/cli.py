@@ -1,4 +1,5 @@
-"""The `course` command: `course lab`, and the instructor's tools as they arrive (release, verify, grade).
+"""The `course` command: `course lab` for everyone; `course release`, `course verify` and `course grade` for
+instructors.
 
 Each subcommand is a small function `_cmd_NAME(args) -> exit code` registered in `build_parser`.
 """
@@ -41,6 +42,52 @@ def _cmd_lab(args):
     os.execv(sys.executable, command)
 
 
+def _cmd_release(args):
+    """Regenerate assignments/ from solutions/ (or, with --check, report what is out of date)."""
+    from course_lib.release import ReleaseError, release
+
+    try:
+        result = release(args.ids or None, root=args.root, check=args.check)
+    except ReleaseError as exc:
+        print(f"course release: {exc}", file=sys.stderr)
+        return 1
+    print(result.report())
+    return result.exit_code
+
+
+def _cmd_verify(args):
+    """Release and autograde every assignment as its solution and as the blank release; print one table each."""
+    from course_lib.release import ReleaseError
+    from course_lib.verify import verify
+
+    try:
+        report = verify(args.ids or None, root=args.root)
+    except ReleaseError as exc:
+        print(f"course verify: {exc}", file=sys.stderr)
+        return 1
+    print(report.format())
+    return report.exit_code
+
+
+def _cmd_grade(args):
+    """Autograde one submitted notebook and print its score per test cell."""
+    from course_lib.release import ReleaseError
+    from course_lib.verify import grade_notebook
+
+    try:
+        result = grade_notebook(args.notebook, args.assignment, root=args.root)
+    except ReleaseError as exc:
+        print(f"course grade: {exc}", file=sys.stderr)
+        return 1
+    for cell in result.autograded:
+        line = f"{cell}: {result.scores[cell] or 0:g} / {result.max_scores[cell]:g}"
+        if cell in result.messages:
+            line += f"  ({result.messages[cell]})"
+        print(line)
+    print(f"total: {result.total:g} / {result.max_total:g} (manually graded answers not included)")
+    return 0
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="course",
@@ -55,6 +102,31 @@ def build_parser():
     lab.add_argument("--port", type=int, default=0, help="port (default: a free one)")
     lab.add_argument("--no-browser", action="store_true", help="do not open a web browser")
     lab.set_defaults(func=_cmd_lab)
+
+    release = sub.add_parser("release", help="regenerate the student notebooks in assignments/ from solutions/",
+                             description="Regenerate assignments/ID/ from solutions/ID/ with nbgrader (all "
+                             "assignments when no ID is given). Outputs, solutions and hidden tests are removed; "
+                             "an unchanged assignment is left byte for byte as it was.")
+    release.add_argument("ids", nargs="*", metavar="ID", help="assignment id (a folder in solutions/)")
+    release.add_argument("--check", action="store_true",
+                         help="change nothing; exit 1 naming stale, missing or extra files in assignments/")
+    release.add_argument("--root", default=".", help="course folder (default: the current folder)")
+    release.set_defaults(func=_cmd_release)
+
+    verify = sub.add_parser("verify", help="autograde each assignment's solution (full marks) and blank release "
+                            "(zero marks)",
+                            description="In a temporary course: release, then autograde the solution (must score "
+                            "full marks) and the untouched release (must score 0); also fail on test cells that "
+                            "write to stderr or cannot fail. Prints one table per assignment.")
+    verify.add_argument("ids", nargs="*", metavar="ID", help="assignment id (a folder in solutions/)")
+    verify.add_argument("--root", default=".", help="course folder (default: the current folder)")
+    verify.set_defaults(func=_cmd_verify)
+
+    grade = sub.add_parser("grade", help="autograde one submitted notebook and print its scores")
+    grade.add_argument("notebook", help="the submitted notebook (.ipynb)")
+    grade.add_argument("--assignment", required=True, metavar="ID", help="assignment id (a folder in solutions/)")
+    grade.add_argument("--root", default=".", help="course folder (default: the current folder)")
+    grade.set_defaults(func=_cmd_grade)
     return parser
 
 
