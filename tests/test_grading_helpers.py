@@ -265,7 +265,8 @@ def test_a_wrong_gradient_names_the_worst_element():
     g[1, 2] *= 1.001  # relative error 1e-3
     g[0, 1] *= 1.1  # relative error about 0.09: the worst
     text = message_of(lambda: check_gradient(cubic, g, W, name="dW"))
-    assert text.startswith(f"dW is wrong at 2 of 6 element(s); the worst is at index [0, 1]: analytic {float(g[0, 1])!r}")
+    assert text.startswith("dW is wrong at 2 of 6 element(s); the worst is at index [0, 1]: "
+                           f"analytic {float(g[0, 1])!r}")
     assert "central differences with h = 1e-05" in text
 
 
