@@ -49,7 +49,8 @@ from numba import njit
 from numba.typed import List
 
 from course_lib import _validate
-from course_lib.activations import ACTIVATION_CODES, _activation_deriv, _activation_value, _sigmoid, activation_code
+from course_lib import activations
+from course_lib.activations import ACTIVATION_CODES, _sigmoid, activation_code
 from course_lib.losses import _bce_with_logits_kernel, _mse_kernel, _softmax_row, _softmax_xent_kernel
 from course_lib.optim.flat import flat_parameters
 from course_lib.regularization import _penalty_kernel
@@ -58,6 +59,12 @@ __all__ = ["MLP", "OUTPUTS"]
 
 SOFTMAX, SIGMOID, LINEAR = 0, 1, 2
 OUTPUTS = {"softmax": SOFTMAX, "sigmoid": SIGMOID, "linear": LINEAR}
+
+# The activations' scalar formulas, compiled INTO the kernel below (inline="always") from the very same Python
+# source as `activations._activation_value` / `_activation_deriv`: called as separate functions, once per element,
+# they cost several times more than the formula itself (no loop vectorization).
+_activation_value = njit(inline="always", error_model="numpy")(activations._activation_value.py_func)
+_activation_deriv = njit(inline="always", error_model="numpy")(activations._activation_deriv.py_func)
 
 # Columns of the layout table that tells the kernel where each layer's arrays are in the flat buffers.
 _D_IN, _D_OUT, _W, _B, _GAMMA, _BETA, _COL = range(7)
@@ -104,6 +111,135 @@ def _output_layer(z, labels, targets, out_code, out, dz):
 
 
 # ---------------------------------------------------------------------------------------------------------------
+# One layer's pieces, forward and backward side by side
+# ---------------------------------------------------------------------------------------------------------------
+@njit(cache=True, error_model="numpy")
+def _dense_forward(a, theta, layout, l):
+    """z = a W + b for dense layer l: a (N, D_in) -> z (N, D_out), a new array."""
+    d_in, d_out = layout[l, _D_IN], layout[l, _D_OUT]
+    z = np.dot(a, _matrix(theta, layout[l, _W], d_in, d_out))
+    b = theta[layout[l, _B]:layout[l, _B] + d_out]
+    for i in range(z.shape[0]):
+        for j in range(d_out):
+            z[i, j] += b[j]
+    return z
+
+
+@njit(cache=True, error_model="numpy")
+def _dense_backward(a, dz, theta, grad, layout, l, want_da):
+    """dW = a^T dz and db = sum over the rows of dz, written into `grad`; returns da = dz W^T (N, D_in), or an empty
+    array when not `want_da` (the first layer: nobody needs the gradient with respect to X)."""
+    d_in, d_out = layout[l, _D_IN], layout[l, _D_OUT]
+    np.dot(a.T, dz, _matrix(grad, layout[l, _W], d_in, d_out))
+    db = grad[layout[l, _B]:layout[l, _B] + d_out]
+    db[:] = 0.0
+    for i in range(dz.shape[0]):
+        for j in range(d_out):
+            db[j] += dz[i, j]
+    if not want_da:
+        return np.empty((0, 0), dtype=dz.dtype)
+    return np.dot(dz, _matrix(theta, layout[l, _W], d_in, d_out).T)
+
+
+@njit(cache=True, error_model="numpy")
+def _batchnorm_train_forward(z, running_mean, running_var, momentum, eps):
+    """Training-mode batch norm, in place: z <- xhat = (z - mu_B) / sqrt(var_B + eps), with the batch mean mu_B and
+    biased variance var_B of each column; updates the running statistics (unbiased variance, as PyTorch).
+    Returns inv_std = 1 / sqrt(var_B + eps) (D,), which the backward pass needs. (gamma and beta are applied by
+    `_activation_forward`, so that z keeps xhat for the backward pass.)"""
+    n, d = z.shape
+    mu = np.zeros(d)
+    var = np.zeros(d)
+    for i in range(n):
+        for j in range(d):
+            mu[j] += z[i, j]
+    for j in range(d):
+        mu[j] /= n
+    for i in range(n):
+        for j in range(d):
+            dev = z[i, j] - mu[j]
+            var[j] += dev * dev
+    inv_std = np.empty(d)
+    for j in range(d):
+        var[j] /= n
+        inv_std[j] = 1.0 / np.sqrt(var[j] + eps)
+        running_mean[j] = (1.0 - momentum) * running_mean[j] + momentum * mu[j]
+        running_var[j] = (1.0 - momentum) * running_var[j] + momentum * var[j] * n / (n - 1.0)
+    for i in range(n):
+        for j in range(d):
+            z[i, j] = (z[i, j] - mu[j]) * inv_std[j]
+    return inv_std
+
+
+@njit(cache=True, error_model="numpy")
+def _batchnorm_eval_forward(z, gamma, beta, running_mean, running_var, eps):
+    """Evaluation-mode batch norm, in place: z <- gamma (z - running_mean) / sqrt(running_var + eps) + beta."""
+    n, d = z.shape
+    for j in range(d):
+        scale = gamma[j] / np.sqrt(running_var[j] + eps)
+        for i in range(n):
+            z[i, j] = scale * (z[i, j] - running_mean[j]) + beta[j]
+
+
+@njit(cache=True, error_model="numpy")
+def _batchnorm_backward(ds, xhat, gamma, inv_std, dgamma, dbeta):
+    """Back through s = gamma xhat + beta and xhat = (z - mu_B) * inv_std, in place: ds <- dz.
+
+    dbeta = sum_i ds,  dgamma = sum_i ds * xhat  (written into the gradient buffer),
+    dz = gamma inv_std / N * (N ds - dbeta - xhat dgamma)   (mu_B and var_B depend on every row of the batch)."""
+    n, d = ds.shape
+    sum_ds = np.zeros(d)
+    sum_ds_xhat = np.zeros(d)
+    for i in range(n):
+        for j in range(d):
+            sum_ds[j] += ds[i, j]
+            sum_ds_xhat[j] += ds[i, j] * xhat[i, j]
+    for j in range(d):
+        dbeta[j] = sum_ds[j]
+        dgamma[j] = sum_ds_xhat[j]
+    for i in range(n):
+        for j in range(d):
+            ds[i, j] = gamma[j] * inv_std[j] / n * (n * ds[i, j] - sum_ds[j] - xhat[i, j] * sum_ds_xhat[j])
+
+
+@njit(cache=True, error_model="numpy")
+def _activation_forward(z, gamma, beta, scale_shift, act_code, act_param, uniform, col, drop_p, hidden_out):
+    """a = dropout(f(s)) for a hidden layer, a new (N, D) array; s = gamma z + beta when `scale_shift` (z holds
+    batch norm's xhat), else s = z. Unit j of row i is kept where uniform[i, col + j] >= drop_p and then divided by
+    1 - drop_p (no dropout when uniform is empty). hidden_out, if not empty, receives a in columns col.."""
+    n, d = z.shape
+    dropping = uniform.shape[0] > 0
+    keep_scale = 1.0 / (1.0 - drop_p)
+    a = np.empty_like(z)
+    for i in range(n):
+        for j in range(d):
+            s = gamma[j] * z[i, j] + beta[j] if scale_shift else z[i, j]
+            value = _activation_value(act_code, s, act_param)
+            if dropping:
+                value = value * keep_scale if uniform[i, col + j] >= drop_p else 0.0
+            a[i, j] = value
+            if hidden_out.shape[0] > 0:
+                hidden_out[i, col + j] = value
+    return a
+
+
+@njit(cache=True, error_model="numpy")
+def _activation_backward(da, z, gamma, beta, scale_shift, act_code, act_param, uniform, col, drop_p):
+    """Back through a = dropout(f(s)), in place: da <- ds = da * mask / (1 - p) * f'(s) (same s and mask as
+    `_activation_forward`)."""
+    n, d = da.shape
+    dropping = uniform.shape[0] > 0
+    keep_scale = 1.0 / (1.0 - drop_p)
+    for i in range(n):
+        for j in range(d):
+            s = gamma[j] * z[i, j] + beta[j] if scale_shift else z[i, j]
+            ds = da[i, j] * _activation_deriv(act_code, s, act_param)
+            if dropping:
+                ds = ds * keep_scale if uniform[i, col + j] >= drop_p else 0.0
+            da[i, j] = ds
+
+
+# ---------------------------------------------------------------------------------------------------------------
 # The whole network: forward, cost, backward
 # ---------------------------------------------------------------------------------------------------------------
 @njit(cache=True, error_model="numpy")
@@ -112,145 +248,58 @@ def _mlp_kernel(X, labels, targets, theta, grad, layout, act_code, act_param, ou
     """One pass of the MLP on a batch X (N, D_0): forward, cost, and (want_grad) backward into `grad`.
 
     theta / grad : the flat parameter / gradient buffers; `layout[l]` gives layer l's sizes, the offsets of its
-                   W, b, gamma, beta in them (-1: none) and its first column in the hidden-unit arrays below.
-    train        : batch statistics (and running-stat update) for BN, dropout on; otherwise running stats, no
-                   dropout. want_grad needs train.
-    uniform      : (N, H) numbers, unit j of the hidden layers is kept where uniform >= drop_p (empty: no dropout).
+                   W, b, gamma, beta in them (-1: none) and its first column among all hidden units (H of them).
+    train        : batch statistics (and running-stat update) for BN, dropout on; otherwise running statistics,
+                   no dropout. want_grad needs train.
+    uniform      : (N, H) numbers, a hidden unit is kept where uniform >= drop_p (empty, or not train: no dropout).
     out          : receives the output activations yhat (N, D_L).
     hidden_out   : (N, H) receives every hidden layer's activations side by side (empty: not wanted).
     Returns the cost (NaN without labels/targets).
     """
-    n = X.shape[0]
-    n_layers = layout.shape[0]
-    dropping = train and uniform.shape[0] > 0
-    keep_scale = 1.0 / (1.0 - drop_p)
-
-    # ----------------------------------------- forward -----------------------------------------
+    last = layout.shape[0] - 1
+    if not train:  # no dropout in evaluation
+        uniform = np.empty((0, 0), dtype=uniform.dtype)
     inputs = List()   # a^{[l-1]}, the input of dense layer l
-    saved = List()    # per hidden layer: xhat (train with BN) or s (the activation's argument)
-    inv_std = List()  # per hidden layer with BN in training: 1 / sqrt(var_B + eps)
-    a = X
-    for l in range(n_layers - 1):
-        d_in, d_out = layout[l, _D_IN], layout[l, _D_OUT]
-        col = layout[l, _COL]
-        inputs.append(a)
-        z = np.dot(a, _matrix(theta, layout[l, _W], d_in, d_out))
-        b = theta[layout[l, _B]:layout[l, _B] + d_out]
-        for i in range(n):
-            for j in range(d_out):
-                z[i, j] += b[j]
-        g0 = layout[l, _GAMMA]
-        gamma = theta[0:0]
-        beta = theta[0:0]
-        if g0 >= 0:  # batch norm: z <- xhat (train) and s = gamma xhat + beta
-            gamma = theta[g0:g0 + d_out]
-            beta = theta[layout[l, _BETA]:layout[l, _BETA] + d_out]
-            r_mean = running_mean[col:col + d_out]
-            r_var = running_var[col:col + d_out]
-            istd = np.empty(d_out)
-            if train:
-                mu = np.zeros(d_out)
-                var = np.zeros(d_out)
-                for i in range(n):
-                    for j in range(d_out):
-                        mu[j] += z[i, j]
-                for j in range(d_out):
-                    mu[j] /= n
-                for i in range(n):
-                    for j in range(d_out):
-                        dev = z[i, j] - mu[j]
-                        var[j] += dev * dev
-                for j in range(d_out):
-                    var[j] /= n
-                    istd[j] = 1.0 / np.sqrt(var[j] + bn_eps)
-                    r_mean[j] = (1.0 - bn_momentum) * r_mean[j] + bn_momentum * mu[j]
-                    r_var[j] = (1.0 - bn_momentum) * r_var[j] + bn_momentum * var[j] * n / (n - 1.0)
-                for i in range(n):
-                    for j in range(d_out):
-                        z[i, j] = (z[i, j] - mu[j]) * istd[j]
-            else:
-                for j in range(d_out):
-                    istd[j] = 1.0 / np.sqrt(r_var[j] + bn_eps)
-                for i in range(n):
-                    for j in range(d_out):
-                        z[i, j] = gamma[j] * (z[i, j] - r_mean[j]) * istd[j] + beta[j]
-            inv_std.append(istd)
-        a = np.empty_like(z)
-        for i in range(n):
-            for j in range(d_out):
-                s = z[i, j]
-                if g0 >= 0 and train:
-                    s = gamma[j] * s + beta[j]
-                value = _activation_value(act_code, s, act_param)
-                if dropping:
-                    value = value * keep_scale if uniform[i, col + j] >= drop_p else 0.0
-                a[i, j] = value
-                if hidden_out.shape[0] > 0:
-                    hidden_out[i, col + j] = value
-        saved.append(z)
+    saved = List()    # per hidden layer: xhat (BN in training) or s, what the activation's derivative needs
+    inv_std = List()  # per hidden layer with BN in training
 
-    last = n_layers - 1
-    d_in, d_out = layout[last, _D_IN], layout[last, _D_OUT]
+    # ---------------- forward: dense -> (batch norm) -> activation -> (dropout), layer by layer ----------------
+    a = X
+    for l in range(last):
+        inputs.append(a)
+        z = _dense_forward(a, theta, layout, l)
+        d, col, g0, b0 = layout[l, _D_OUT], layout[l, _COL], layout[l, _GAMMA], layout[l, _BETA]
+        batchnorm = g0 >= 0
+        gamma = theta[g0:g0 + d] if batchnorm else theta[:0]
+        beta = theta[b0:b0 + d] if batchnorm else theta[:0]
+        if batchnorm and train:
+            inv_std.append(_batchnorm_train_forward(z, running_mean[col:col + d], running_var[col:col + d],
+                                                    bn_momentum, bn_eps))
+        elif batchnorm:
+            _batchnorm_eval_forward(z, gamma, beta, running_mean[col:col + d], running_var[col:col + d], bn_eps)
+        a = _activation_forward(z, gamma, beta, batchnorm and train, act_code, act_param, uniform, col, drop_p,
+                                hidden_out)
+        saved.append(z)
     inputs.append(a)
-    w_last = _matrix(theta, layout[last, _W], d_in, d_out)
-    z = np.dot(a, w_last)
-    b = theta[layout[last, _B]:layout[last, _B] + d_out]
-    for i in range(n):
-        for j in range(d_out):
-            z[i, j] += b[j]
+    z = _dense_forward(a, theta, layout, last)  # the logits
     dz = np.empty_like(z)
     cost = _output_layer(z, labels, targets, out_code, out, dz)
     if not want_grad:
         return cost
 
-    # ----------------------------------------- backward ----------------------------------------
+    # ---------------- backward: the same layers in reverse order ----------------
     for l in range(last, -1, -1):
-        d_in, d_out = layout[l, _D_IN], layout[l, _D_OUT]
-        w = _matrix(theta, layout[l, _W], d_in, d_out)
-        np.dot(inputs[l].T, dz, _matrix(grad, layout[l, _W], d_in, d_out))   # dW = a^{[l-1]}^T dz
-        db = grad[layout[l, _B]:layout[l, _B] + d_out]
-        db[:] = 0.0
-        for i in range(n):
-            for j in range(d_out):
-                db[j] += dz[i, j]
+        da = _dense_backward(inputs[l], dz, theta, grad, layout, l, l > 0)
         if l == 0:
             break
-        da = np.dot(dz, w.T)  # dcost/da^{[l-1]}, shape (N, d_in)
-        # back through hidden layer l-1: dropout, activation, then batch norm
-        h = l - 1
-        width, col = layout[h, _D_OUT], layout[h, _COL]
-        s_or_xhat = saved[h]
-        g0 = layout[h, _GAMMA]
-        gamma, beta, dgamma, dbeta = theta[0:0], theta[0:0], grad[0:0], grad[0:0]
-        sum_ds = np.zeros(0)
-        sum_ds_xhat = np.zeros(0)
-        if g0 >= 0:
-            gamma = theta[g0:g0 + width]
-            beta = theta[layout[h, _BETA]:layout[h, _BETA] + width]
-            dgamma = grad[g0:g0 + width]
-            dbeta = grad[layout[h, _BETA]:layout[h, _BETA] + width]
-            sum_ds = np.zeros(width)
-            sum_ds_xhat = np.zeros(width)
-        for i in range(n):
-            for j in range(width):
-                s = s_or_xhat[i, j]
-                if g0 >= 0:
-                    s = gamma[j] * s + beta[j]
-                ds = da[i, j] * _activation_deriv(act_code, s, act_param)
-                if dropping:
-                    ds = ds * keep_scale if uniform[i, col + j] >= drop_p else 0.0
-                da[i, j] = ds
-                if g0 >= 0:
-                    sum_ds[j] += ds
-                    sum_ds_xhat[j] += ds * s_or_xhat[i, j]
-        if g0 >= 0:
-            istd = inv_std[h]
-            for j in range(width):
-                dbeta[j] = sum_ds[j]
-                dgamma[j] = sum_ds_xhat[j]
-            for i in range(n):
-                for j in range(width):
-                    da[i, j] = gamma[j] * istd[j] / n * (n * da[i, j] - sum_ds[j] - s_or_xhat[i, j] * sum_ds_xhat[j])
+        h = l - 1  # the hidden layer whose output was the input of layer l
+        d, col, g0, b0 = layout[h, _D_OUT], layout[h, _COL], layout[h, _GAMMA], layout[h, _BETA]
+        batchnorm = g0 >= 0
+        gamma = theta[g0:g0 + d] if batchnorm else theta[:0]
+        beta = theta[b0:b0 + d] if batchnorm else theta[:0]
+        _activation_backward(da, saved[h], gamma, beta, batchnorm, act_code, act_param, uniform, col, drop_p)
+        if batchnorm:
+            _batchnorm_backward(da, saved[h], gamma, inv_std[h], grad[g0:g0 + d], grad[b0:b0 + d])
         dz = da
     return cost
 
