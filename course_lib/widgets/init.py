@@ -1,0 +1,161 @@
+"""Initialization explorer: why deep nets need a careful initialization (deck 004, the lecture's table).
+
+A deep stack of equally wide dense layers gets a fixed batch of unit-Gaussian inputs, and each hidden layer's
+activations a^{[l]} = f(a^{[l-1]} W^{[l]}) are shown as a histogram with their mean and standard deviation, the
+lecture's table as a picture. A unit sums fan_in inputs, so with independent zero-mean inputs of variance v
+
+    Var(z) = fan_in * Var(W) * v,
+
+and the scheme decides what happens to v layer after layer (`course_lib.init`):
+
+    normal(s)   W = s * randn           Var(W) = s^2          s = 0.01, width 256: z shrinks by 0.01 * 16 = 0.16
+                                                             per layer, the activations collapse onto 0 (and the
+                                                             gradients of W, proportional to them, with them);
+                                                             s = 1: z grows by 16, tanh and sigmoid saturate
+    xavier      W = randn / sqrt(fan_in)   Var(W) = 1/fan_in  keeps Var(z) = v for linear units: tanh shrinks
+                                                             slowly, ReLU halves the variance per layer
+    he          W = randn * sqrt(2/fan_in) Var(W) = 2/fan_in  doubles Xavier for ReLU, which zeroes half its inputs
+
+The network is `course_lib.model.MLP([width] * (MAX_DEPTH + 1) + [1], activation, output="linear", init=scheme,
+init_scale=scale (normal only), seed=seed)` evaluated on X = np.random.default_rng(seed + 1).standard_normal(
+(n_samples, width)); the first `depth` hidden layers are shown. Layer l's weights are drawn before those of the
+layers after it, so they and the activations of layers 1..depth are exactly those of a network that is only `depth`
+layers deep: `init.layer_statistics` of that network gives the numbers in the titles.
+
+Each histogram has 40 bins over a fixed range per activation (tanh [-1, 1], sigmoid [0, 1], ReLU [0, 3]); values
+outside it are counted in the end bins, so saturated or exploding units show as spikes at the edges. For ReLU the
+histogram counts the positive values only and the title says how many are exactly 0 (about half: ReLU zeroes every
+negative input), which would otherwise be one bar dwarfing the rest.
+"""
+import math
+
+import ipywidgets as widgets
+import numpy as np
+
+from course_lib import _validate, init as init_lib
+from course_lib.model import MLP
+from course_lib.plots import plot_layer_statistics
+from course_lib.widgets._explorer import Explorer, make_figure
+
+__all__ = ["init_explorer", "QUESTION", "SCHEMES", "ACTIVATIONS", "MAX_DEPTH", "VALUE_RANGES", "input_batch"]
+
+QUESTION = "Why do deep nets need a careful initialization?"
+
+SCHEMES = ("normal", "xavier", "he")
+ACTIVATIONS = ("tanh", "relu", "sigmoid")
+MAX_DEPTH = 10  # the lecture's ten layers
+VALUE_RANGES = {"tanh": (-1.0, 1.0), "sigmoid": (0.0, 1.0), "relu": (0.0, 3.0)}
+BINS = 40
+_SCALE_RANGE = (1e-3, 3.0)
+
+
+def input_batch(width=256, n_samples=200, seed=0):
+    """The explorer's fixed inputs: unit-Gaussian, shape (n_samples, width), from default_rng(seed + 1) (the
+    network's own generator uses `seed`)."""
+    return np.random.default_rng(seed + 1).standard_normal((n_samples, width))
+
+
+def _histogram(a, activation):
+    """Counts in BINS equal bins over the activation's value range, values outside it clipped into the end bins.
+    For ReLU only the positive values are counted (the zeros, about half, would dwarf them)."""
+    low, high = VALUE_RANGES[activation]
+    if activation == "relu":
+        a = a[a > 0.0]
+    counts, _ = np.histogram(np.clip(a, low, high), bins=BINS, range=(low, high))
+    return counts
+
+
+def init_explorer(scheme="normal", scale=0.01, depth=10, activation="tanh", *, width=256, n_samples=200, seed=0):
+    """Per-layer activation histograms of a deep net at initialization; returns an `Explorer`.
+
+    Parameters
+    ----------
+    scheme : "normal", "xavier" or "he" (see the module text).
+    scale : float in [1e-3, 3], the standard deviation s of the "normal" scheme (ignored by the others).
+    depth : int in [1, MAX_DEPTH], the number of hidden layers shown.
+    activation : "tanh", "relu" or "sigmoid".
+    width : int, every layer's width (and the input's); n_samples : rows of the input batch; seed : int.
+
+    Controls: "scheme", "scale" (disabled unless the scheme is "normal"), "depth", "activation". Artists: "axes"
+    (MAX_DEPTH axes, those past `depth` hidden), "bars" (one BarContainer of BINS rectangles per layer), "titles"
+    (each axes' title Text: layer, mean, std). `app.results["statistics"]` is the table [(layer, mean, std), ...]
+    for the shown layers, `app.results["activations"]` their activations (arrays (n_samples, width)).
+    """
+    _validate.one_of(scheme, "scheme", SCHEMES)
+    _validate.one_of(activation, "activation", ACTIVATIONS)
+    scale = _validate.scalar(scale, "scale", low=_SCALE_RANGE[0], high=_SCALE_RANGE[1])
+    depth = _validate.scalar(depth, "depth", low=1, high=MAX_DEPTH, integer=True)
+    width = _validate.scalar(width, "width", low=1, high=2048, integer=True)
+    n_samples = _validate.scalar(n_samples, "n_samples", low=2, high=10_000, integer=True)
+    seed = _validate.scalar(seed, "seed", low=0, integer=True)
+    X = input_batch(width, n_samples, seed)
+
+    cache = {"key": None}
+
+    def compute(scheme_name, s, act):
+        """Activations, table and histogram counts of all MAX_DEPTH layers (one network per setting)."""
+        key = (scheme_name, s if scheme_name == "normal" else None, act)
+        if cache["key"] != key:
+            model = MLP([width] * (MAX_DEPTH + 1) + [1], activation=act, output="linear", init=scheme_name,
+                        init_scale=key[1], seed=seed)
+            layers = init_lib.layer_activations(model, X)
+            table = [(l, float(a.mean()), float(a.std())) for l, a in enumerate(layers, start=1)]
+            counts = [_histogram(a, act) for a in layers]
+            cache.update(key=key, layers=layers, table=table, counts=counts)
+        return cache["layers"], cache["table"], cache["counts"]
+
+    layers, _, _ = compute(scheme, scale, activation)
+    fig, axes = make_figure(2, MAX_DEPTH // 2, figsize=(11.5, 5.4), sharey=False)
+    axes = list(np.ravel(axes))
+    _, _, bars = plot_layer_statistics(layers, axes=axes, bins=BINS, value_range=VALUE_RANGES[activation])
+    for ax in axes:
+        ax.tick_params(labelsize="x-small")
+    titles = [ax.title for ax in axes]
+    artists = {"axes": axes, "bars": bars, "titles": titles}
+    results = {}
+
+    controls = {
+        "scheme": widgets.Dropdown(options=list(SCHEMES), value=scheme, description="init"),
+        "scale": widgets.FloatLogSlider(value=scale, base=10, min=math.log10(_SCALE_RANGE[0]),
+                                        max=math.log10(_SCALE_RANGE[1]), step=0.05, description="std s",
+                                        readout_format=".3g"),
+        "depth": widgets.IntSlider(value=depth, min=1, max=MAX_DEPTH, description="depth"),
+        "activation": widgets.Dropdown(options=list(ACTIVATIONS), value=activation, description="activation"),
+    }
+
+    def update(values):
+        act = values["activation"]
+        controls["scale"].disabled = values["scheme"] != "normal"
+        layers, table, counts = compute(values["scheme"], values["scale"], act)
+        n_shown = values["depth"]
+        low, high = VALUE_RANGES[act]
+        edges = np.linspace(low, high, BINS + 1)
+        for l, ax in enumerate(axes):
+            ax.set_visible(l < n_shown)
+            if l >= n_shown:
+                continue
+            for rect, left, right, count in zip(bars[l], edges[:-1], edges[1:], counts[l]):
+                rect.set_x(left)
+                rect.set_width(right - left)
+                rect.set_height(count)
+            ax.set_xlim(low, high)
+            ax.set_ylim(0.0, 1.05 * max(int(counts[l].max()), 1))
+            _, mean, std = table[l]
+            zeros = f", {np.mean(layers[l] == 0.0):.0%} are 0" if act == "relu" else ""
+            ax.set_title(f"layer {l + 1}{zeros}\nmean {mean:+.3f}\nstd {std:.3g}", fontsize="small")
+        shown = table[:n_shown]
+        results.update(statistics=shown, activations=layers[:n_shown])
+        deepest = layers[n_shown - 1]
+        if act == "tanh":
+            extra = f"{np.mean(np.abs(deepest) > 0.98):.0%} of layer {n_shown}'s values saturated (|a| > 0.98)"
+        elif act == "sigmoid":
+            extra = (f"{np.mean((deepest < 0.02) | (deepest > 0.98)):.0%} of layer {n_shown}'s values saturated "
+                     f"(a < 0.02 or a > 0.98)")
+        else:
+            extra = f"{np.mean(deepest == 0.0):.0%} of layer {n_shown}'s values are 0"
+        stds = ", ".join(f"{std:.3g}" for _, _, std in shown)
+        return f"std of the activations, layer 1 to {n_shown}: {stds} · {extra}"
+
+    app = Explorer(QUESTION, controls, fig, artists, update)
+    app.results = results
+    return app
