@@ -110,6 +110,31 @@ def test_schedule_loss_curves_are_the_costs_of_fit_under_the_schedule_and_under_
     np.testing.assert_allclose(app.artists["loss_constant"].get_ydata(), baseline.cost, rtol=1e-12)
 
 
+def slider_ends(control):
+    """The two ends of a slider's range (a log slider stores exponents)."""
+    if hasattr(control, "base"):
+        return [control.base ** control.min, control.base ** control.max]
+    return [control.min, control.max]
+
+
+def test_schedule_every_parameter_slider_reaches_both_ends_without_an_error():
+    # The slider ranges are chosen so that no combination breaks a schedule's own constraint
+    # (lr_min <= lr0, base_lr <= max_lr, pct_start * total_steps > 1): each slider at either end, the others
+    # where the schedule's suggestion put them, must give a valid schedule and a run.
+    app = build(schedule_explorer, epochs=10)
+    for name in schedules.SCHEDULES:
+        move(app, "schedule", name)
+        shown = [key for key, control in app.controls.items()
+                 if key not in ("schedule", "epochs", "milestones") and control.layout.display != "none"]
+        for key in shown:
+            start = app.controls[key].value
+            for value in slider_ends(app.controls[key]) + [start]:
+                move(app, key, value)
+                schedule, epochs = schedule_from_controls(app)
+                np.testing.assert_allclose(app.artists["lr"].get_ydata(), [schedule(e) for e in range(epochs)],
+                                           rtol=1e-15)
+
+
 def test_schedule_sliders_move_the_rate_curve_to_the_step_decay_formula():
     app = build(schedule_explorer, "step")
     for name, value in (("lr0", 3.0), ("drop", 0.25), ("every", 7), ("epochs", 33), ("lr0", 50.0), ("drop", 1.0)):
