@@ -43,6 +43,7 @@ import numpy as np
 from numba import njit
 
 from course_lib import _validate
+from course_lib.clipping import clip_grad_norm, clip_grad_value
 
 __all__ = ["fit", "History", "EarlyStopping"]
 
@@ -212,6 +213,19 @@ class EarlyStopping:
 # ---------------------------------------------------------------------------------------------------------------
 # Checking the arguments
 # ---------------------------------------------------------------------------------------------------------------
+class _Data:
+    """Checked arrays of one data set: X, integer labels (softmax) or float targets (sigmoid, linear)."""
+
+    def __init__(self, X, labels, targets):
+        self.X, self.labels, self.targets = X, labels, targets
+
+    def rows(self, idx):
+        if idx.size == self.X.shape[0]:
+            return self.X, self.labels, self.targets
+        return (self.X[idx], self.labels[idx] if self.labels.size else self.labels,
+                self.targets[idx] if self.targets.size else self.targets)
+
+
 def _check_model(model):
     from course_lib.model import MLP
 
@@ -239,7 +253,7 @@ def _check_validation(validation, model):
         raise TypeError("validation must be a pair (X_val, y_val)")
     Xv = model._inputs(validation[0], "validation X")
     labels, targets = model._targets(validation[1], Xv.shape[0], "validation y")
-    return Xv, labels, targets
+    return _Data(Xv, labels, targets)
 
 
 def _check_schedule(schedule):
@@ -301,10 +315,60 @@ def _progress_bar(epochs, progress):
     return tqdm(total=epochs, desc="training", unit="epoch", file=sys.stdout, leave=True)
 
 
+def _show(bar, history):
+    """The epoch's numbers next to the progress bar."""
+    if bar is None:
+        return
+    shown = {"cost": f"{history.cost[-1]:.4g}"}
+    if not math.isnan(history.accuracy[-1]):
+        shown["acc"] = f"{history.accuracy[-1]:.3f}"
+    if history.val_cost:
+        shown["val_cost"] = f"{history.val_cost[-1]:.4g}"
+    bar.set_postfix(shown, refresh=False)
+    bar.update(1)
+
+
 def _say(bar, message):
     if bar is None:
         return
     bar.write(message, file=sys.stdout)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# One epoch
+# ---------------------------------------------------------------------------------------------------------------
+def _run_steps(model, optimizer, data, batches, l1, l2, clip_norm, clip_value, step_cost, before):
+    """The steps of one epoch, one per batch: training pass, (clipping), optimizer step.
+
+    Appends each step's cost to `step_cost`. `before` holds theta before each step (for the update ratio).
+    Returns (grad_norms, update_ratios, diverged), diverged = None or where the cost/gradient stopped being finite.
+    """
+    grad_norms, ratios = [], []
+    for idx in batches:
+        Xb, lb, tb = data.rows(idx)
+        cost, grads = model._loss_and_grads_checked(Xb, lb, tb, l1, l2)
+        step_cost.append(cost)
+        gnorm = float(_norm_kernel(model.flat_grads))
+        if not math.isfinite(cost):
+            return grad_norms, ratios, f"step {len(step_cost) - 1} (cost = {cost})"
+        if not math.isfinite(gnorm):
+            return grad_norms, ratios, f"step {len(step_cost) - 1} (gradient norm = {gnorm})"
+        grad_norms.append(gnorm)
+        if clip_norm is not None:
+            clip_grad_norm(grads, clip_norm)
+        if clip_value is not None:
+            clip_grad_value(grads, clip_value)
+        optimizer.step(grads)
+        ratios.append(float(_update_ratio_kernel(before, model.flat_params)))
+    return grad_norms, ratios, None
+
+
+def _evaluate(model, data, l1, l2):
+    """(cost including the penalty, accuracy) in evaluation mode; accuracy is NaN for a linear output."""
+    cost, out = model._loss_checked(data.X, data.labels, data.targets, l1, l2)
+    if model.output == "linear":
+        return cost, math.nan
+    return cost, model._accuracy_from(out, data.labels, data.targets)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -336,7 +400,7 @@ def fit(model, optimizer, X, y, epochs, batch_size=None, schedule=None, validati
     optimizer = _check_optimizer(optimizer, model)
     X = model._inputs(X)
     n = X.shape[0]
-    labels, targets = model._targets(y, n)
+    data = _Data(X, *model._targets(y, n))
     epochs = _validate.scalar(epochs, "epochs", low=0, integer=True)
     if batch_size is None:
         batch_size = n
@@ -357,60 +421,35 @@ def fit(model, optimizer, X, y, epochs, batch_size=None, schedule=None, validati
         clip_norm = _validate.scalar(clip_norm, "clip_norm", low=0.0, low_open=True)
     if clip_value is not None:
         clip_value = _validate.scalar(clip_value, "clip_value", low=0.0, low_open=True)
-    if clip_norm is not None or clip_value is not None:
-        from course_lib.clipping import clip_grad_norm, clip_grad_value
 
     history = History()
     rng = np.random.default_rng(seed)
     before = model.flat_params.copy()  # theta before each step, for the update ratio
-    classifier = model.output != "linear"
     bar = _progress_bar(epochs, progress)
     epoch = 0
     redos = 0  # Babysitter's reruns of the current epoch
     try:
         with np.errstate(all="ignore"):  # a diverging run must not print RuntimeWarnings to stderr
             while epoch < epochs:
-                # 1. learning rate for this epoch
+                # 1. the learning rate for this epoch
                 if schedule is not None:
                     optimizer.lr = schedule.lr if stateful else schedule(epoch)
                 lr = optimizer.lr
                 if babysitter:
                     snapshot = (model.state_dict(), optimizer.state_dict(), rng.bit_generator.state,
                                 model.rng.bit_generator.state, len(history.step_cost))
-                # 2. the steps
+                # 2. the steps, on shuffled batches
                 order = rng.permutation(n) if shuffle and batch_size < n else np.arange(n)
                 before[:] = model.flat_params
-                grad_norms, ratios, diverged = [], [], None
-                for idx in _batches(n, batch_size, order, model.batchnorm):
-                    if idx.size == n:
-                        Xb, lb, tb = X, labels, targets
-                    else:
-                        Xb = X[idx]
-                        lb = labels[idx] if labels.size else labels
-                        tb = targets[idx] if targets.size else targets
-                    cost, grads = model._loss_and_grads_checked(Xb, lb, tb, l1, l2)
-                    history.step_cost.append(cost)
-                    gnorm = float(_norm_kernel(model.flat_grads))
-                    if not math.isfinite(cost):
-                        diverged = f"step {len(history.step_cost) - 1} (cost = {cost})"
-                        break
-                    if not math.isfinite(gnorm):
-                        diverged = f"step {len(history.step_cost) - 1} (gradient norm = {gnorm})"
-                        break
-                    grad_norms.append(gnorm)
-                    if clip_norm is not None:
-                        clip_grad_norm(grads, clip_norm)
-                    if clip_value is not None:
-                        clip_grad_value(grads, clip_value)
-                    optimizer.step(grads)
-                    ratios.append(float(_update_ratio_kernel(before, model.flat_params)))
-                # 3. evaluation in evaluation mode
+                grad_norms, ratios, diverged = _run_steps(
+                    model, optimizer, data, _batches(n, batch_size, order, model.batchnorm), l1, l2, clip_norm,
+                    clip_value, history.step_cost, before)
+                # 3. the evaluation, in evaluation mode
                 if diverged is None:
-                    train_cost, out = model._loss_checked(X, labels, targets, l1, l2)
-                    train_acc = model._accuracy_from(out, labels, targets) if classifier else math.nan
+                    train_cost, train_acc = _evaluate(model, data, l1, l2)
                     if not math.isfinite(train_cost):
                         diverged = f"(cost after the epoch = {train_cost})"
-                # 4. Babysitter: redo the epoch with a smaller rate when the cost went up (or blew up)
+                # 4. Babysitter: back to the start of the epoch and again with half the rate if the cost went up
                 if babysitter:
                     try:
                         schedule.step(math.inf if diverged is not None else train_cost)
@@ -436,10 +475,9 @@ def fit(model, optimizer, X, y, epochs, batch_size=None, schedule=None, validati
                 history.cost.append(train_cost)
                 history.accuracy.append(train_acc)
                 if val is not None:
-                    val_cost, val_out = model._loss_checked(val[0], val[1], val[2], l1, l2)
+                    val_cost, val_acc = _evaluate(model, val, l1, l2)
                     history.val_cost.append(val_cost)
-                    history.val_accuracy.append(model._accuracy_from(val_out, val[1], val[2]) if classifier
-                                                else math.nan)
+                    history.val_accuracy.append(val_acc)
                 history.lr.append(lr)
                 history.grad_norm.append(float(np.mean(grad_norms)))
                 history.update_ratio.append(float(np.mean(ratios)))
@@ -449,31 +487,19 @@ def fit(model, optimizer, X, y, epochs, batch_size=None, schedule=None, validati
                 redos = 0
                 if stateful and not babysitter:
                     schedule.step(history.val_cost[-1] if val is not None else train_cost)
-                if bar is not None:
-                    shown = {"cost": f"{train_cost:.4g}"}
-                    if classifier:
-                        shown["acc"] = f"{train_acc:.3f}"
-                    if val is not None:
-                        shown["val_cost"] = f"{history.val_cost[-1]:.4g}"
-                    bar.set_postfix(shown, refresh=False)
-                    bar.update(1)
+                _show(bar, history)
                 # 5. early stopping and callbacks
-                if stopper is not None and stopper.update(epoch, history.val_cost[-1], model):
+                epoch += 1
+                if stopper is not None and stopper.update(epoch - 1, history.val_cost[-1], model):
                     history.stopped_reason = (
-                        f"early stopping at epoch {epoch}: the validation cost has not improved by more than "
+                        f"early stopping at epoch {epoch - 1}: the validation cost has not improved by more than "
                         f"{stopper.min_delta:g} for {stopper.patience} epochs (best {stopper.best:.4g} at epoch "
                         f"{stopper.best_epoch})")
-                    epoch += 1
                     break
-                stop = False
-                for cb in callbacks:
-                    if cb(epoch, history, model):
-                        stop = True
-                        history.stopped_reason = (f"stopped by callback {getattr(cb, '__name__', repr(cb))} "
-                                                  f"after epoch {epoch}")
-                        break
-                epoch += 1
-                if stop:
+                stopper_cb = next((cb for cb in callbacks if cb(epoch - 1, history, model)), None)
+                if stopper_cb is not None:
+                    history.stopped_reason = (f"stopped by callback {getattr(stopper_cb, '__name__', repr(stopper_cb))}"
+                                              f" after epoch {epoch - 1}")
                     break
     finally:
         if bar is not None:

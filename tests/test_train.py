@@ -153,6 +153,19 @@ def test_babysitter_redo_restores_the_epoch_start_and_reruns_with_half_the_rate(
     assert history.step_cost == reference.step_cost
 
 
+def test_babysitter_turns_a_diverging_epoch_into_a_rerun_at_a_smaller_rate():
+    X, _ = _small(n=300)
+    model = MLP([2, 32, 1], activation="tanh", output="linear", seed=0)
+    schedule = Babysitter(lr0=1.0)  # lr = 1 diverges within a few epochs (see the divergence test below)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        history = fit(model, SGD(model.params, lr=1.0), X, 3 * X[:, 0], epochs=15, batch_size=32,
+                      schedule=schedule, progress=False)
+    assert history.stopped_reason == "completed 15 epochs"
+    assert sum(history.redos) >= 1 and history.lr[-1] < 1.0
+    assert all(math.isfinite(c) for c in history.step_cost)
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # Stopping
 # ---------------------------------------------------------------------------------------------------------------
