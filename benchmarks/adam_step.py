@@ -9,54 +9,19 @@ pass. Both do the same arithmetic as ``torch.optim.Adam`` (eps outside the squar
 includes everything a user pays for: checking the gradient (shape, dtype, finiteness) and the per-step scalars.
 
 Timings are the median of `repeats` runs after a warm-up, with the two implementations interleaved so that
-both see the same machine state.
+both see the same machine state (`benchmarks.timing.compare`). ``python -m benchmarks`` runs this comparison
+and more (other optimizers, float64, PyTorch, the bandwidth limit); this script is the quick look at Adam.
 """
 import argparse
-import time
 
 import numpy as np
 
+from benchmarks.numpy_optim import NumpyAdam
+from benchmarks.timing import compare
 from course_lib.optim import Adam
 
 SIZES = (10_000, 100_000, 1_000_000, 10_000_000)
 REPEATS = 25
-
-
-class NumpyAdam:
-    """Adam on one float32 array with NumPy's in-place operations and one scratch buffer."""
-
-    def __init__(self, param, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
-        self.param, self.lr, self.betas, self.eps = param, lr, betas, eps
-        self.m = np.zeros_like(param)
-        self.v = np.zeros_like(param)
-        self.scratch = np.empty_like(param)
-        self.t = 0
-
-    def step(self, grad):
-        beta1, beta2 = self.betas
-        self.t += 1
-        step_size = self.lr / (1 - beta1**self.t)
-        bias_correction2_sqrt = (1 - beta2**self.t) ** 0.5
-        m, v, s = self.m, self.v, self.scratch
-        m *= beta1                                  # m = beta1 m + (1 - beta1) g
-        np.multiply(grad, 1 - beta1, out=s)
-        m += s
-        v *= beta2                                  # v = beta2 v + (1 - beta2) g^2
-        np.multiply(grad, grad, out=s)
-        s *= 1 - beta2
-        v += s
-        np.sqrt(v, out=s)                           # denominator sqrt(v) / sqrt(1 - beta2^t) + eps
-        s /= bias_correction2_sqrt
-        s += self.eps
-        np.divide(m, s, out=s)                      # theta -= lr / (1 - beta1^t) * m / denominator
-        s *= step_size
-        self.param -= s
-
-
-def _time_once(fn, arg):
-    start = time.perf_counter()
-    fn(arg)
-    return time.perf_counter() - start
 
 
 def run(sizes=SIZES, repeats=REPEATS, warmup=3, seed=0):
@@ -75,14 +40,9 @@ def run(sizes=SIZES, repeats=REPEATS, warmup=3, seed=0):
         ours_param, numpy_param = start.copy(), start.copy()
         ours = Adam([ours_param], lr=1e-3)
         reference = NumpyAdam(numpy_param, lr=1e-3)
-        for _ in range(warmup):
-            ours.step([grad])
-            reference.step(grad)
-        ours_times, numpy_times = [], []
-        for _ in range(repeats):
-            ours_times.append(_time_once(ours.step, [grad]))
-            numpy_times.append(_time_once(reference.step, grad))
-        ours_s, numpy_s = float(np.median(ours_times)), float(np.median(numpy_times))
+        stats = compare({"course_lib": lambda: ours.step([grad]), "numpy": lambda: reference.step(grad)},
+                        repeats, warmup=warmup, min_sample_s=0.0)
+        ours_s, numpy_s = stats["course_lib"]["median_s"], stats["numpy"]["median_s"]
         diff = float(np.max(np.abs(ours_param - numpy_param)) / np.max(np.abs(numpy_param)))
         rows.append({
             "size": size,

@@ -1,0 +1,176 @@
+"""Row 4: how long a slider move takes in each exploration of `course_lib.widgets`.
+
+Every explorer is an `Explorer` whose ``update(values)`` recomputes what the figure shows; it records the time of
+the last update in ``app.last_update_seconds``. Here each explorer is built with its defaults (the values a
+student sees first) and its controls are moved one after another, round-robin, to points inside their ranges
+(35% and 65% of a slider, the next option of a dropdown, the other state of a checkbox), at least `moves` times
+and at least once per control. Reported per explorer: the median, min and max compute time per move, the slowest
+control (by median), and the time matplotlib's Agg renderer then takes to draw the figure (``render``, after
+the first five moves: what the ipympl canvas does in the kernel before the picture travels to the browser; it is
+not part of the target).
+
+An explorer that works in a background thread and has ``app.wait()`` (the training playground) is timed from
+the move until ``wait()`` returns, i.e. until the new network is trained and drawn. Only its learning rate is
+moved (by -20% and +25%), so every update trains the default network (what the goal is about) again.
+
+Explorers are found, not listed: every public function of a module in `course_lib.widgets` that builds an
+`Explorer` with no arguments, so one that lands later is measured without touching this file. The training
+playground is any such function with "playground" in its name; its goal is 150 ms per update, the others' 50 ms.
+"""
+import importlib
+import inspect
+import pkgutil
+import time
+
+import numpy as np
+
+from benchmarks.timing import summarize
+
+__all__ = ["discover", "run"]
+
+EXPLORER_GOAL_S = 0.050
+PLAYGROUND_GOAL_S = 0.150
+
+
+def discover():
+    """{name: function} of the public functions in course_lib.widgets' modules that take no required arguments."""
+    import course_lib.widgets as package
+
+    found = {}
+    for info in pkgutil.iter_modules(package.__path__):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{package.__name__}.{info.name}")
+        for name in getattr(module, "__all__", ()):
+            fn = getattr(module, name, None)
+            if not inspect.isfunction(fn):
+                continue
+            required = [p for p in inspect.signature(fn).parameters.values()
+                        if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD,
+                                                               p.KEYWORD_ONLY)]
+            if not required:
+                found[name] = fn
+    return found
+
+
+def _movable(control):
+    layout = getattr(control, "layout", None)
+    hidden = layout is not None and layout.display == "none"
+    return not getattr(control, "disabled", False) and not hidden
+
+
+def _targets_for(control):
+    """Two values to move `control` between, or None if it is not a kind of control moved here (text boxes)."""
+    import ipywidgets as widgets
+
+    if isinstance(control, widgets.FloatLogSlider):
+        return [control.base ** (control.min + f * (control.max - control.min)) for f in (0.35, 0.65)]
+    if isinstance(control, (widgets.FloatSlider, widgets.IntSlider)):
+        values = [control.min + f * (control.max - control.min) for f in (0.35, 0.65)]
+        return [int(round(v)) for v in values] if isinstance(control, widgets.IntSlider) else values
+    if isinstance(control, widgets.Checkbox):
+        return [not control.value, control.value]
+    if isinstance(control, widgets.SelectMultiple):
+        values = [v[1] if isinstance(v, tuple) else v for v in control.options]
+        current = tuple(control.value)
+        fewer = current[:-1] if len(current) > 1 else tuple(values[:2])
+        return [fewer, current]
+    if isinstance(control, (widgets.Dropdown, widgets.RadioButtons, widgets.ToggleButtons)):
+        if len(control.options) < 2:
+            return None
+        values = [v[1] if isinstance(v, tuple) else v for v in control.options]
+        k = values.index(control.value)
+        return [values[(k + 1) % len(values)], control.value]
+    return None
+
+
+def measure(build, moves=20, render_moves=5, every_control=True):
+    """Build one explorer and move its controls `moves` times (and each at least once with `every_control`);
+    the timings (see the module docstring), or None if `build` returns something other than an `Explorer`.
+    The figure is rendered after the first `render_moves` moves only (rendering takes far longer than updating)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from course_lib.widgets import Explorer
+
+    start = time.perf_counter()
+    app = build()
+    build_s = time.perf_counter() - start
+    if not isinstance(app, Explorer):
+        return None
+    canvas = FigureCanvasAgg(app.figure)
+    background = callable(getattr(app, "wait", None))
+    if background and "lr" in app.controls:  # retrain the default net, with a slightly different learning rate
+        lr = app.controls["lr"].value
+        plan = {"lr": [lr * 0.8, lr * 1.25]}
+        app.wait()  # the run that building it started
+    else:
+        plan = {name: _targets_for(c) for name, c in app.controls.items()}
+    names = [name for name, values in plan.items() if values is not None]
+    compute, render, per_control, errors = [], [], {}, []
+    for k in range(max(moves, len(names)) if every_control else moves):
+        name = names[k % len(names)]
+        control = app.controls[name]
+        if not _movable(control):  # this explorer hides or disables it for the current setting
+            continue
+        start = time.perf_counter()
+        control.value = plan[name][(k // len(names)) % 2]
+        if background:
+            app.wait()
+            seconds = time.perf_counter() - start
+        else:
+            seconds = app.last_update_seconds
+        if app.error is not None:
+            errors.append(f"{name}: {type(app.error).__name__}: {app.error}")
+        compute.append(seconds)
+        per_control.setdefault(name, []).append(seconds)
+        if len(render) < render_moves:
+            start = time.perf_counter()
+            canvas.draw()
+            render.append(time.perf_counter() - start)
+    slowest = max(per_control, key=lambda n: np.median(per_control[n])) if per_control else None
+    return {
+        "build_s": build_s,
+        "background": background,
+        "controls_moved": sorted(per_control),
+        "moves": len(compute),
+        "compute": summarize(compute) if compute else None,
+        "render": summarize(render) if render else None,
+        "slowest_control": slowest,
+        "slowest_control_median_s": float(np.median(per_control[slowest])) if slowest else None,
+        "errors": errors,
+    }
+
+
+def run(moves=20, render_moves=5, every_control=True):
+    """Measure every explorer found (arguments as for `measure`); {"results": [...], "targets": [...]}."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # no windows; the explorers draw into plain figures
+    results = []
+    for name, build in discover().items():
+        try:
+            probe = measure(build, moves, render_moves, every_control)
+        except Exception as exc:  # reported, not raised: one broken explorer must not hide the others' figures
+            results.append({"explorer": name, "error": f"{type(exc).__name__}: {exc}", "compute": None,
+                            "goal_s": _goal(name)})
+            continue
+        if probe is not None:
+            results.append({"explorer": name, "goal_s": _goal(name), **probe})
+    return {"results": results, "targets": targets(results)}
+
+
+def _goal(name):
+    return PLAYGROUND_GOAL_S if "playground" in name else EXPLORER_GOAL_S
+
+
+def targets(results):
+    """Median compute time per update within the goal, per explorer; the playground's even if it is missing."""
+    out = []
+    for r in results:
+        value = None if r["compute"] is None else r["compute"]["median_s"] * 1e3
+        out.append({"row": "interactivity", "name": r["explorer"], "goal": f"<= {r['goal_s'] * 1e3:.0f} ms",
+                    "value": value, "met": None if value is None else bool(value <= r["goal_s"] * 1e3)})
+    if not any("playground" in r["explorer"] for r in results):
+        out.append({"row": "interactivity", "name": "training playground", "goal": "<= 150 ms", "value": None,
+                    "met": None, "note": "no function with 'playground' in its name in course_lib.widgets yet"})
+    return out

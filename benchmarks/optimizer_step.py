@@ -1,0 +1,186 @@
+"""Row 1: one optimizer step on N parameters, course_lib against NumPy, torch.optim and the bandwidth limit.
+
+For Adam, SGD with momentum (0.9) and RMSProp, for N = 1e4 .. 1e7 in float32 and float64, the contenders are
+
+- ``course_lib``: ``opt.step([g])``, everything a user pays for (checking the gradient, the per-step scalars,
+  one fused kernel pass);
+- ``numpy``: `benchmarks.numpy_optim`, in-place NumPy (no temporaries, but one sweep per operation);
+- ``torch``, ``torch_foreach``, ``torch_fused``: ``torch.optim`` with its CPU default, ``foreach=True`` and
+  ``fused=True`` (left out where this PyTorch does not support it on CPU), on tensors that share memory with
+  NumPy arrays. Each runs with 1 thread (``torch@1``, like course_lib and the limit kernel, which use one core)
+  and with PyTorch's default thread count (``torch@2`` on two cores); the variant's figure is the faster of the
+  two, so course_lib is compared with PyTorch at its best;
+- ``limit``: `benchmarks.bandwidth`, a kernel with the optimizer's memory traffic and no real arithmetic.
+
+Reported per contender: time per step (median, min, max), GB/s = bytes the update must move / time, and the ratio
+to course_lib (their time / course_lib's time: above 1 means course_lib is faster). For course_lib, the share of the
+limit = limit's time / course_lib's time. Before timing, every implementation takes three steps from the same start
+with the same gradients and its parameters are compared with course_lib's (`max_rel_diff`), so the benchmark
+is known to compare like with like.
+"""
+import numpy as np
+
+from benchmarks import bandwidth
+from benchmarks.machine import optional_torch
+from benchmarks.numpy_optim import NUMPY_OPTIMIZERS
+from benchmarks.timing import best_of_threads, compare, ratio
+from course_lib import optim
+
+__all__ = ["SIZES", "QUICK_SIZES", "OPTIMIZERS", "run"]
+
+SIZES = (10_000, 100_000, 1_000_000, 10_000_000)
+QUICK_SIZES = (2_000,)
+DTYPES = (np.float32, np.float64)
+
+# name: (course_lib class, hyperparameters, torch.optim class name, memory pattern). The NumPy class is
+# NUMPY_OPTIMIZERS[name]; all three get the same hyperparameters.
+OPTIMIZERS = {
+    "adam": (optim.Adam, {"lr": 1e-3}, "Adam", "4r3w"),
+    "sgd_momentum": (optim.SGD, {"lr": 1e-2, "momentum": 0.9}, "SGD", "3r2w"),
+    "rmsprop": (optim.RMSprop, {"lr": 1e-3}, "RMSprop", "3r2w"),
+}
+TORCH_VARIANTS = {"torch": {}, "torch_foreach": {"foreach": True}, "torch_fused": {"fused": True}}
+
+
+def _torch_stepper(torch, name, hyper, param, grad, variant):
+    """A zero-argument step of torch.optim.<name> on a tensor sharing `param`'s memory, or a reason it can't run."""
+    tensor = torch.from_numpy(param)
+    tensor.grad = torch.from_numpy(grad)
+    try:
+        opt = getattr(torch.optim, name)([tensor], **hyper, **TORCH_VARIANTS[variant])
+        opt.step()  # some unsupported combinations only fail here
+    except Exception as exc:  # e.g. "fused=True requires all the params to be CUDA" on older versions
+        return None, f"{type(exc).__name__}: {str(exc).splitlines()[0][:120]}"
+    return opt.step, None
+
+
+def thread_counts(torch):
+    """PyTorch's thread counts to try: 1 and its default (the number of cores), or just 1 on one core."""
+    return sorted({1, torch.get_num_threads()})
+
+
+def _contenders(name, size, dtype, grad, rng, torch, threads):
+    """({contender: zero-argument step}, {contender: set-up before each sample}, {variant: why it is missing})."""
+    cls, hyper, torch_name, pattern = OPTIMIZERS[name]
+    start = rng.standard_normal(size).astype(dtype)
+    ours = cls([start.copy()], **hyper)
+    reference = NUMPY_OPTIMIZERS[name](start.copy(), **hyper)
+    steps = {"course_lib": lambda: ours.step([grad]), "numpy": lambda: reference.step(grad)}
+    setup, missing = {}, {}
+    if torch is not None:
+        for variant in TORCH_VARIANTS:
+            for t in threads:
+                step, why = _torch_stepper(torch, torch_name, hyper, start.copy(), grad, variant)
+                if step is None:
+                    missing[variant] = why
+                    break
+                steps[f"{variant}@{t}"] = step
+                setup[f"{variant}@{t}"] = lambda t=t: torch.set_num_threads(t)
+    kernel, n_states, _, _ = bandwidth.PATTERNS[pattern]
+    arrays = (start.copy(), grad) + tuple(np.zeros(size, dtype) for _ in range(n_states))
+    steps["limit"] = lambda: kernel(*arrays)
+    return steps, setup, missing
+
+
+def _agreement(name, size, dtype, rng, torch, steps=3):
+    """max |theta - theta_course_lib| / max |theta_course_lib| after `steps` identical steps, per implementation."""
+    cls, hyper, torch_name, _ = OPTIMIZERS[name]
+    start = rng.standard_normal(size).astype(dtype)
+    grads = [rng.standard_normal(size).astype(dtype) for _ in range(steps)]
+    ours_param = start.copy()
+    ours = cls([ours_param], **hyper)
+    numpy_param = start.copy()
+    numpy_opt = NUMPY_OPTIMIZERS[name](numpy_param, **hyper)
+    for g in grads:
+        ours.step([g])
+        numpy_opt.step(g)
+    scale = float(np.max(np.abs(ours_param)))
+    diffs = {"numpy": float(np.max(np.abs(numpy_param - ours_param))) / scale}
+    if torch is not None:
+        for variant in TORCH_VARIANTS:
+            param = start.copy()
+            tensor = torch.from_numpy(param)
+            try:
+                opt = getattr(torch.optim, torch_name)([tensor], **hyper, **TORCH_VARIANTS[variant])
+                for g in grads:
+                    tensor.grad = torch.from_numpy(g)
+                    opt.step()
+            except Exception:
+                continue  # reported as missing by _contenders
+            diffs[variant] = float(np.max(np.abs(param - ours_param))) / scale
+    return diffs
+
+
+def run(sizes=SIZES, dtypes=DTYPES, optimizers=tuple(OPTIMIZERS), repeats=25, warmup=3, min_sample_s=2e-3,
+        threads=None, seed=0):
+    """Time every (optimizer, dtype, size) case; returns {"results": [...], "targets": [...]} (see module doc).
+
+    `threads`: PyTorch's thread counts to try (default: 1 and its default count).
+    """
+    torch = optional_torch()
+    if torch is None:
+        threads = []
+    elif threads is None:
+        threads = thread_counts(torch)
+    default_threads = None if torch is None else torch.get_num_threads()
+    rng = np.random.default_rng(seed)
+    results = []
+    for name in optimizers:
+        pattern = OPTIMIZERS[name][3]
+        for dtype in dtypes:
+            dtype = np.dtype(dtype)
+            for size in sizes:
+                size = int(size)
+                diffs = _agreement(name, min(size, 10_000), dtype, rng, torch)
+                grad = rng.standard_normal(size).astype(dtype)
+                steps, setup, missing = _contenders(name, size, dtype, grad, rng, torch, threads)
+                stats = best_of_threads(compare(steps, repeats, warmup=warmup, min_sample_s=min_sample_s,
+                                                setup=setup))
+                moved = bandwidth.traffic_bytes(pattern, size, dtype.itemsize)
+                results.append({
+                    "optimizer": name,
+                    "dtype": dtype.name,
+                    "size": size,
+                    "pattern": pattern,
+                    "bytes_per_step": moved,
+                    "timings": stats,
+                    "ratios": {k: ratio(stats, k, "course_lib") for k in stats if k != "course_lib"},
+                    "gb_s": {k: moved / s["median_s"] / 1e9 for k, s in stats.items()},
+                    "fraction_of_limit": ratio(stats, "limit", "course_lib"),
+                    "max_rel_diff": diffs,
+                    "missing": missing,
+                })
+                del steps
+    if torch is not None:
+        torch.set_num_threads(default_threads)
+    return {"results": results, "targets": targets(results)}
+
+
+def _find(results, optimizer, dtype, size):
+    for r in results:
+        if (r["optimizer"], r["dtype"], r["size"]) == (optimizer, dtype, size):
+            return r
+    return None
+
+
+def _target(name, goal, value, threshold):
+    return {"row": "optimizer", "name": name, "goal": goal, "value": value,
+            "met": None if value is None else bool(value >= threshold)}
+
+
+def targets(results):
+    """Issue 9's goals for the float32 Adam step, each met / missed / None (not measured in this run)."""
+    out = []
+    big = _find(results, "adam", "float32", 10_000_000)
+    r = (lambda key: None) if big is None else (lambda key: big["ratios"].get(key))
+    frac = None if big is None else big["fraction_of_limit"]
+    out.append(_target("adam f32 1e7 vs bandwidth limit", ">= 85% of the limit kernel", frac, 0.85))
+    out.append(_target("adam f32 1e7 vs torch fused", ">= 0.9x torch_fused (best threads)", r("torch_fused"), 0.9))
+    out.append(_target("adam f32 1e7 vs numpy", ">= 4x numpy", r("numpy"), 4.0))
+    for size in (10_000, 100_000):
+        case = _find(results, "adam", "float32", size)
+        get = (lambda key: None) if case is None else case["ratios"].get
+        out.append(_target(f"adam f32 {size:.0e} vs torch.optim.Adam", ">= 5x torch default (best threads)", get("torch"),
+                           5.0))
+        out.append(_target(f"adam f32 {size:.0e} vs numpy", ">= 3x numpy", get("numpy"), 3.0))
+    return out
