@@ -70,22 +70,17 @@ def _cmd_verify(args):
 
 
 def _cmd_grade(args):
-    """Autograde one submitted notebook and print its score per test cell."""
-    from course_lib.release import ReleaseError
-    from course_lib.verify import grade_notebook
+    """Autograde every submission found in --submissions; print a progress bar, then the summary table."""
+    from course_lib.grade.run import GradeError, grade
 
     try:
-        result = grade_notebook(args.notebook, args.assignment, root=args.root)
-    except ReleaseError as exc:
+        run = grade(args.ids, args.submissions, root=args.root, out=args.out, jobs=args.jobs, db=args.db,
+                    cell_timeout=args.timeout, time_limit=args.limit, force=args.force)
+    except GradeError as exc:
         print(f"course grade: {exc}", file=sys.stderr)
         return 1
-    for cell in result.autograded:
-        line = f"{cell}: {result.scores[cell] or 0:g} / {result.max_scores[cell]:g}"
-        if cell in result.messages:
-            line += f"  ({result.messages[cell]})"
-        print(line)
-    print(f"total: {result.total:g} / {result.max_total:g} (manually graded answers not included)")
-    return 0
+    print(run.summary())
+    return run.exit_code
 
 
 def build_parser():
@@ -122,9 +117,24 @@ def build_parser():
     verify.add_argument("--root", default=".", help="course folder (default: the current folder)")
     verify.set_defaults(func=_cmd_verify)
 
-    grade = sub.add_parser("grade", help="autograde one submitted notebook and print its scores")
-    grade.add_argument("notebook", help="the submitted notebook (.ipynb)")
-    grade.add_argument("--assignment", required=True, metavar="ID", help="assignment id (a folder in solutions/)")
+    grade = sub.add_parser("grade", help="autograde a class's submissions into grades.csv, feedback and the gradebook",
+                           description="Autograde every submission in --submissions (nbgrader's "
+                           "<student>/<assignment>/*.ipynb, or <assignment>/<student>.ipynb, or <student>.ipynb "
+                           "with one ID, or a single notebook file with one ID), each student in a process of its "
+                           "own. Writes grades.csv, feedback/<student>/<assignment>/*.html, autograded/ and the "
+                           "gradebook into --out; a re-run grades only submissions that changed. Submissions that "
+                           "tamper with the grader or use the library's own answer are flagged for review.")
+    grade.add_argument("ids", nargs="*", metavar="ID", help="assignment id (default: every assignment found)")
+    grade.add_argument("--submissions", required=True, metavar="DIR", help="folder (or one .ipynb) to grade")
+    grade.add_argument("--jobs", type=int, default=0, metavar="N", help="students graded at once (default: one "
+                       "per core)")
+    grade.add_argument("--db", metavar="URL", help="gradebook database URL, e.g. postgresql://user@host/course "
+                       "(default: sqlite in --out/gradebook.db)")
+    grade.add_argument("--out", metavar="DIR", help="where results go (default: the course folder)")
+    grade.add_argument("--timeout", type=float, default=120.0, metavar="S", help="seconds per cell (default 120)")
+    grade.add_argument("--limit", type=float, default=1800.0, metavar="S",
+                       help="wall-clock seconds per submission (default 1800)")
+    grade.add_argument("--force", action="store_true", help="regrade submissions that have not changed too")
     grade.add_argument("--root", default=".", help="course folder (default: the current folder)")
     grade.set_defaults(func=_cmd_grade)
     return parser

@@ -12,7 +12,7 @@ from fixtures.nbgrader_course import MANUAL_POINTS, POINTS, make_course
 from conftest import ROOT
 from course_lib import cli
 from course_lib.release import ReleaseError, read_notebook, release, write_notebook
-from course_lib.verify import GradeResult, grade_notebook, problems_in_test_cell, verify
+from course_lib.verify import grade_notebook, problems_in_test_cell, verify
 
 BROKEN = dict(relu_body="return np.abs(x)",
               softmax_test_extra="import warnings\nwarnings.warn('this API is deprecated')\n",
@@ -146,20 +146,27 @@ def test_grading_refuses_a_broken_submission_with_a_clear_message(tmp_path):
         grade_notebook(bad, "ok", root=tmp_path / "course")
 
 
-def test_course_grade_prints_each_test_cell_and_the_total(monkeypatch, capsys):
-    import course_lib.verify
+def test_course_grade_takes_assignment_ids_and_a_submissions_folder(monkeypatch, capsys):
+    import course_lib.grade.run
+    from course_lib.grade.run import GradeRun
 
-    def fake_grade(notebook, assignment, root="."):
-        assert (notebook, assignment) == ("sub.ipynb", "ok")
-        return GradeResult("ok", "ok.ipynb", scores={"t1": 1.0, "t2": 0.0, "answer": None},
-                           max_scores={"t1": 1.0, "t2": 2.0, "answer": 1.0}, autograded=["t1", "t2"],
-                           messages={"t2": "AssertionError: t2 is wrong"})
+    seen = {}
 
-    monkeypatch.setattr(course_lib.verify, "grade_notebook", fake_grade)
-    assert cli.main(["grade", "sub.ipynb", "--assignment", "ok"]) == 0
-    assert capsys.readouterr().out.splitlines() == [
-        "t1: 1 / 1", "t2: 0 / 2  (AssertionError: t2 is wrong)",
-        "total: 1 / 3 (manually graded answers not included)"]
+    def fake_grade(ids, submissions, **kwargs):
+        seen.update(ids=ids, submissions=submissions, **kwargs)
+        return GradeRun([], regraded=0, unchanged=0, out=ROOT)
+
+    monkeypatch.setattr(course_lib.grade.run, "grade", fake_grade)
+    assert cli.main(["grade", "ok", "--submissions", "sub.ipynb", "--jobs", "3", "--db", "sqlite:///x.db"]) == 0
+    assert (seen["ids"], seen["submissions"], seen["jobs"], seen["db"]) == (["ok"], "sub.ipynb", 3, "sqlite:///x.db")
+    assert capsys.readouterr().out.startswith("no submissions found")
+
+
+def test_course_grade_without_submissions_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["grade", "ok"])
+    assert exit_info.value.code == 2
+    assert "--submissions" in capsys.readouterr().err
 
 
 # ---------------------------------------------------------------------------------------------------------------

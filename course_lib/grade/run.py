@@ -1,0 +1,304 @@
+"""`course grade`: autograde a whole class, each submission in a process of its own, and keep what was done.
+
+1. `collect` finds the submissions; nbgrader's generate_assignment (through `course_lib.release.generate`) builds
+   a temporary course with each assignment's source, release and a gradebook of its cells.
+2. Each submission gets a fingerprint: the hash of its files, of the assignment's source notebook and of the grading
+   settings. A submission whose fingerprint matches its state file (``OUT/.course-grade/<assignment>/<student>.json``)
+   is not graded again; anything else is (``--force`` regrades everything).
+3. Up to ``jobs`` workers run at once (`course_lib.grade.worker`), each in its own process group with a private
+   HOME, IPYTHONDIR, NUMBA_CACHE_DIR, MPLCONFIGDIR and Jupyter folders and a wall-clock limit; a worker that
+   exceeds it is killed with its whole process group, and the parts it had graded are kept (status ``timeout``).
+4. As each result arrives its state file is written (atomically), it is recorded in the gradebook, and the progress
+   bar moves: an interrupted run loses at most the submissions being graded at that moment.
+5. grades.csv (`course_lib.grade.report`) and the summary table cover every submission found, graded now or before.
+
+The submissions folder is only ever read.
+"""
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from course_lib.grade import gradebook, report
+from course_lib.grade.collect import CollectError, collect
+from course_lib.grade.repair import grade_id, kind
+from course_lib.grade.worker import unscored, write_atomic
+from course_lib.release import RELEASE_DIR, SOURCE_DIR, ReleaseError, generate, known_ids, read_notebook
+
+GRADER_VERSION = "1"  # part of every fingerprint: bump it when a change to the grader changes scores
+CELL_TIMEOUT = 120.0  # seconds per cell, as nbgrader_config.py's ExecutePreprocessor.timeout
+TIME_LIMIT = 1800.0  # seconds of wall-clock time per submission
+STATE = ".course-grade"
+_KILL_GRACE = 5.0
+_PRIVATE = {"HOME": "home", "IPYTHONDIR": "ipython", "NUMBA_CACHE_DIR": "numba", "MPLCONFIGDIR": "matplotlib",
+            "XDG_CACHE_HOME": "cache", "XDG_CONFIG_HOME": "config", "JUPYTER_CONFIG_DIR": "jupyter-config",
+            "JUPYTER_DATA_DIR": "jupyter-data", "JUPYTER_RUNTIME_DIR": "jupyter-runtime"}
+
+
+class GradeError(Exception):
+    """Grading could not start or could not record its results (the message says why)."""
+
+
+@dataclass
+class GradeRun:
+    """What one `course grade` did: every result (dicts as in grades.csv), how many were graded now."""
+
+    results: list
+    regraded: int
+    unchanged: int
+    out: Path
+    problems: list = field(default_factory=list)
+
+    @property
+    def exit_code(self):
+        return 1 if self.problems or any(r["status"] == "error" for r in self.results) else 0
+
+    def summary(self):
+        text = report.summary(self.results, self.regraded, self.unchanged)
+        text += f"\ngrades: {self.out / 'grades.csv'}; feedback: {self.out / 'feedback'}"
+        return text + "".join(f"\nproblem: {p}" for p in self.problems)
+
+
+def _fingerprint(sub, course, cell_timeout):
+    digest = hashlib.sha256(f"{GRADER_VERSION}\n{cell_timeout:g}\n".encode())
+    for name, path in sorted(sub.notebooks.items()):
+        digest.update(name.encode() + b"\0")
+        digest.update((course / SOURCE_DIR / sub.assignment / name).read_bytes())
+        digest.update(Path(path).read_bytes() if path else b"(missing)")
+    if sub.folder is not None:
+        for extra in sorted(p for p in Path(sub.folder).rglob("*") if p.is_file() and p.suffix != ".ipynb"):
+            digest.update(str(extra.relative_to(sub.folder)).encode() + b"\0" + extra.read_bytes())
+    return digest.hexdigest()
+
+
+def _state_path(out, sub):
+    return out / STATE / sub.assignment / f"{sub.student}.json"
+
+
+def _read_state(path):
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _template(root, chosen, out):
+    """The temporary course nbgrader generated for `chosen` (sources, releases, a gradebook of their cells),
+    kept under OUT/.course-grade/course/<hash of the sources> so that a re-run does not generate it again."""
+    digest = hashlib.sha256(GRADER_VERSION.encode())
+    config = root / "nbgrader_config.py"
+    digest.update(config.read_bytes() if config.is_file() else b"")
+    for aid in chosen:
+        folder = root / SOURCE_DIR / aid
+        for path in sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+            digest.update(f"{aid}/{path.relative_to(folder)}".encode() + b"\0" + path.read_bytes())
+    kept = out / STATE / "course" / digest.hexdigest()[:20]
+    if (kept / "course" / ".complete").is_file():
+        return kept / "course"
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    building = Path(tempfile.mkdtemp(prefix=".building-", dir=kept.parent))
+    try:
+        generate(root, chosen, building, database=True)
+        (building / "course" / ".complete").touch()
+        try:
+            os.replace(building, kept)
+        except OSError:  # another grader finished the same template first
+            pass
+    except ReleaseError as exc:
+        raise GradeError(str(exc)) from None
+    finally:
+        shutil.rmtree(building, ignore_errors=True)
+    return kept / "course"
+
+
+def _job(sub, fingerprint, course, out, work, cell_timeout):
+    """Prepare `work` for one worker and return (job file, environment)."""
+    run_dir = work / "run"
+    if sub.folder is not None:  # the student's other files, as nbgrader copies them
+        shutil.copytree(sub.folder, run_dir, ignore=shutil.ignore_patterns(".*", "*.ipynb", "__pycache__"))
+    run_dir.mkdir(parents=True, exist_ok=True)
+    release = course / RELEASE_DIR / sub.assignment
+    shutil.copytree(release, run_dir, dirs_exist_ok=True, ignore=shutil.ignore_patterns("*.ipynb"))
+    job = {
+        "student": sub.student, "assignment": sub.assignment, "hash": fingerprint,
+        "notebooks": [{"name": name, "submitted": str(path) if path else None,
+                       "source": str(course / SOURCE_DIR / sub.assignment / name),
+                       "release": str(release / name)} for name, path in sorted(sub.notebooks.items())],
+        "run_dir": str(run_dir), "jupyter_path": str(work / "jupyter"), "cell_timeout": cell_timeout,
+        "result": str(work / "result.json"), "progress": str(work / "progress.json"),
+        "autograded": str(out / "autograded" / sub.student / sub.assignment),
+        "feedback": str(out / "feedback" / sub.student / sub.assignment),
+    }
+    (work / "job.json").write_text(json.dumps(job, indent=1))
+    env = dict(os.environ)
+    for variable, folder in _PRIVATE.items():
+        (work / folder).mkdir(exist_ok=True)
+        env[variable] = str(work / folder)
+    package_parent = str(Path(__file__).resolve().parents[2])
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (package_parent, env.get("PYTHONPATH")) if p)
+    env["PYTHONHASHSEED"] = "0"  # the same submission gives the same run
+    env["PYTHONNOUSERSITE"] = "1"
+    env.pop("JPY_PARENT_PID", None)
+    return work / "job.json", env
+
+
+def _stop(proc):
+    """Stop a worker and everything in its process group: SIGTERM, then SIGKILL."""
+    for sig, wait in ((signal.SIGTERM, _KILL_GRACE), (signal.SIGKILL, None)):
+        try:
+            os.killpg(proc.pid, sig)
+        except (ProcessLookupError, PermissionError):
+            break
+        try:
+            proc.wait(timeout=wait)
+            break
+        except subprocess.TimeoutExpired:
+            continue
+    proc.wait()
+
+
+def _graded_cells(course, sub):
+    return {name: read_notebook(course / SOURCE_DIR / sub.assignment / name) for name in sub.notebooks}
+
+
+def _salvage(sub, fingerprint, course, job, status, reason):
+    """A result for a worker that gave no result: the progress it reported, the rest scored 0."""
+    progress = _read_state(Path(job["progress"])) or {}
+    rows = progress.get("rows", [])
+    done = {(r["notebook"], r["cell"]) for r in rows}
+    for name, source in _graded_cells(course, sub).items():
+        stem = name[:-len(".ipynb")]
+        rows += [r for r in unscored(source, stem, f"not graded: {reason}") if (stem, r["cell"]) not in done]
+    order = {(name[:-6], grade_id(c)): i for name, source in _graded_cells(course, sub).items()
+             for i, c in enumerate(source.cells) if kind(c) in ("test", "answer")}
+    rows.sort(key=lambda r: order.get((r["notebook"], r["cell"]), 0))
+    tests = [r for r in rows if r["kind"] == "test"]
+    return {"student": sub.student, "assignment": sub.assignment, "hash": fingerprint, "status": status,
+            "reasons": [reason], "flags": progress.get("flags", []), "cells": rows,
+            "score": sum(r["score"] or 0.0 for r in tests), "max_score": sum(r["max_score"] for r in tests)}
+
+
+def _log_tail(path, lines=5):
+    try:
+        text = Path(path).read_text(errors="replace").strip().splitlines()
+    except OSError:
+        return ""
+    return " / ".join(line.strip() for line in text[-lines:])
+
+
+def _run_workers(todo, course, out, tmp, jobs, cell_timeout, time_limit, on_result, progress):
+    """Grade `todo` [(submission, fingerprint)] with up to `jobs` workers; call on_result(sub, result) for each."""
+    from tqdm import tqdm
+
+    pending = list(enumerate(todo))
+    running = {}
+    bar = tqdm(total=len(todo), desc="grading", unit="submission", file=sys.stdout, disable=not progress,
+               dynamic_ncols=True)
+    try:
+        while pending or running:
+            while pending and len(running) < jobs:
+                number, (sub, fingerprint) = pending.pop(0)
+                work = Path(tmp) / "jobs" / str(number)
+                work.mkdir(parents=True)
+                job_file, env = _job(sub, fingerprint, course, out, work, cell_timeout)
+                with open(work / "worker.log", "wb") as log:
+                    proc = subprocess.Popen([sys.executable, "-m", "course_lib.grade.worker", str(job_file)],
+                                            cwd=work, env=env, stdin=subprocess.DEVNULL, stdout=log,
+                                            stderr=subprocess.STDOUT, start_new_session=True)
+                running[proc] = (sub, fingerprint, json.loads(job_file.read_text()), time.monotonic())
+            time.sleep(0.1)
+            for proc, (sub, fingerprint, job, started) in list(running.items()):
+                over = time.monotonic() - started > time_limit
+                if proc.poll() is None and not over:
+                    continue
+                if over and proc.poll() is None:
+                    _stop(proc)
+                    result = _salvage(sub, fingerprint, course, job, "timeout",
+                                      f"grading did not finish within {time_limit:g} s (wall-clock limit per "
+                                      "submission): the parts graded until then are kept")
+                else:
+                    result = _read_state(Path(job["result"]))
+                    if result is None:
+                        _stop(proc)  # whatever the worker left running in its group
+                        tail = _log_tail(Path(job["result"]).parent / "worker.log")
+                        result = _salvage(sub, fingerprint, course, job, "error",
+                                          f"the grading process ended without a result (exit code "
+                                          f"{proc.returncode}){': ' + tail if tail else ''}")
+                del running[proc]
+                on_result(sub, result)
+                bar.update(1)
+    finally:
+        for proc in running:
+            _stop(proc)
+        bar.close()
+
+
+def grade(ids=None, submissions=".", root=".", out=None, jobs=None, db=None, cell_timeout=CELL_TIMEOUT,
+          time_limit=TIME_LIMIT, force=False, progress=True):
+    """Grade the submissions in `submissions` for assignments `ids` (all found when empty); return a GradeRun.
+
+    `out` (default: the course folder `root`) receives gradebook.db (unless `db` is a database URL),
+    autograded/, feedback/, grades.csv and the state files. Raises GradeError when nothing can be graded.
+    """
+    root = Path(root).resolve()
+    out = Path(out).resolve() if out else root
+    if not jobs:  # one per core this process may use
+        jobs = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    names = {aid: sorted(p.name for p in (root / SOURCE_DIR / aid).glob("*.ipynb")) for aid in known_ids(root)}
+    try:
+        subs = collect(submissions, ids, names)
+    except CollectError as exc:
+        raise GradeError(str(exc)) from None
+    chosen = sorted({s.assignment for s in subs})
+    url = db or f"sqlite:///{out / 'gradebook.db'}"
+    out.mkdir(parents=True, exist_ok=True)
+    results, todo, problems = {}, [], []
+    with tempfile.TemporaryDirectory(prefix="course-grade-") as tmp:
+        course = _template(root, chosen, out)
+        template = f"sqlite:///{course / 'gradebook.db'}"
+        try:
+            course_id = None
+            for aid in chosen:
+                course_id = gradebook.copy_assignment(template, url, aid)
+        except Exception as exc:
+            raise GradeError(f"cannot use the gradebook {gradebook.shown(url)}: {type(exc).__name__}: "
+                             f"{str(exc).splitlines()[0] if str(exc) else ''}"
+                             + ("; PostgreSQL needs the psycopg2 driver: pip install psycopg2-binary"
+                                if isinstance(exc, ImportError) else "")) from None
+        for sub in subs:
+            fingerprint = _fingerprint(sub, course, cell_timeout)
+            state = _read_state(_state_path(out, sub))
+            if not force and state and state.get("hash") == fingerprint and state.get("status") != "error":
+                results[(sub.assignment, sub.student)] = state
+            else:
+                todo.append((sub, fingerprint))
+
+        with gradebook.open_gradebook(url, course_id) as gb:
+            def keep(sub, result):
+                result["recorded"] = []
+                try:
+                    gradebook.record(gb, result)
+                    result["recorded"] = [gradebook.shown(url)]
+                except Exception as exc:
+                    gb.db.rollback()
+                    problems.append(f"{sub.assignment}/{sub.student}: not recorded in the gradebook: "
+                                    f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
+                write_atomic(_state_path(out, sub), json.dumps(result, indent=1))
+                results[(sub.assignment, sub.student)] = result
+
+            for key, state in list(results.items()):  # unchanged, but maybe not yet in this gradebook
+                if gradebook.shown(url) not in state.get("recorded", []):
+                    sub = next(s for s in subs if (s.assignment, s.student) == key)
+                    keep(sub, state)
+            _run_workers(todo, course, out, tmp, max(1, jobs), float(cell_timeout), float(time_limit), keep,
+                         progress)
+    ordered = [results[(s.assignment, s.student)] for s in subs]
+    write_atomic(out / "grades.csv", report.csv_text(ordered))
+    return GradeRun(ordered, regraded=len(todo), unchanged=len(subs) - len(todo), out=out, problems=problems)

@@ -1,0 +1,378 @@
+"""Grade one student's submission of one assignment, in a process of its own:
+``python -m course_lib.grade.worker JOB.json``.
+
+The parent (`course_lib.grade.run`) starts one worker per submission, in a new process group, with a private HOME,
+IPYTHONDIR, NUMBA_CACHE_DIR, MPLCONFIGDIR and Jupyter folders, so that nothing one student's code leaves behind
+(a Numba ``cache=True`` function compiled in a notebook, an IPython startup file, a matplotlib setting) reaches the
+next student. The worker
+
+1. reads the submitted notebook leniently and rebuilds it around the instructor's cells (`repair.restore`);
+2. scans the cells the student controls (`scan.scan`);
+3. runs the notebook ONE CELL AT A TIME in a fresh kernel (nbclient), with a timeout per cell:
+
+   - a cell that times out is interrupted (SIGINT); if the kernel does not answer within a few seconds (an endless
+     loop inside compiled Numba code never returns to Python, where SIGINT is handled), the kernel is killed,
+     a new one is started, every cell that had finished is run again silently to rebuild the state, and grading
+     continues after the stuck cell;
+   - a cell that kills the kernel (``os._exit``, a crash in compiled code) is handled the same way;
+   - before every test cell the guard (`course_lib.grade.guard`) puts back whatever student code changed in NumPy,
+     course_lib, the tests' helper names and IPython's input transformers, and reports it;
+
+4. scores the test cells as nbgrader does (`nbgrader.utils.determine_grade`) after two documented changes:
+
+   - stderr output in a TEST cell does not cost the points: the cell's assertions decide. A warning that the
+     student's code triggers inside a test (a NumPy RuntimeWarning, a DeprecationWarning) is shown to the student
+     in the feedback as ordinary output. nbgrader itself scores any stderr output as 0;
+   - the value of a test cell's last expression is not read as partial credit (nbgrader would give full credit
+     for a trailing ``False`` and partial credit for a number the student's code controls): a test cell scores
+     its points when it raises nothing, and 0 when it raises;
+
+5. writes the autograded notebook, the student's feedback (HTML) and the result (JSON) atomically, and after each
+   test cell a progress file, from which the parent reports the parts already graded if the whole submission
+   hits its wall-clock limit.
+"""
+import ast
+import copy
+import json
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+from jupyter_core.utils import run_sync
+from nbclient import NotebookClient
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbformat.v4 import new_code_cell, new_output
+
+from course_lib.grade import kernel, report
+from course_lib.grade.repair import SubmissionError, grade_id, kind, load_submission, restore, role
+from course_lib.grade.scan import protected_names, scan
+from course_lib.release import read_notebook
+
+OUTPUT_LIMIT = 100_000  # characters of stream output kept per cell; the rest is counted, not stored
+INTERRUPT_GRACE = 5.0  # seconds a kernel gets to answer after SIGINT before it is killed
+GUARD_TIMEOUT = 30.0  # seconds for one call of the guard
+MAX_RESTARTS = 3  # kernel restarts per notebook; after that the remaining cells are not run
+_GUARD = "__import__('course_lib.grade.guard', fromlist=['guard'])."
+
+
+class _GiveUp(Exception):
+    """The kernel could not be brought back to a usable state."""
+
+
+class _Client(NotebookClient):
+    """nbclient's client with a cap on each cell's stream output (a loop printing forever must not fill memory)."""
+
+    def output(self, outs, msg, display_id, cell_index):
+        if msg["msg_type"] == "stream":
+            kept = self._kept.get(cell_index, 0)
+            text = msg["content"].get("text", "")
+            room = max(OUTPUT_LIMIT - kept, 0)
+            if len(text) > room:
+                self._dropped[cell_index] = self._dropped.get(cell_index, 0) + len(text) - room
+                if not room:
+                    return None
+                msg["content"]["text"] = text[:room]
+            self._kept[cell_index] = kept + min(len(text), room)
+        return super().output(outs, msg, display_id, cell_index)
+
+
+def _error(name, value):
+    return new_output("error", ename=name, evalue=value, traceback=[f"{name}: {value}"])
+
+
+class Runner:
+    """Runs the code cells of `nb` in order in a fresh kernel, surviving hung cells and dead kernels.
+
+    `events` collects what went wrong ("cell X timed out ..."), `restored` what the guard had to put back before
+    which test cell. `on_test(index)` is called after each test cell has run.
+    """
+
+    def __init__(self, nb, cwd, cell_timeout, on_test=None):
+        self.nb, self.cwd, self.cell_timeout = nb, str(cwd), float(cell_timeout)
+        self.on_test = on_test or (lambda index: None)
+        self.protect = {i: protected_names(c.source) for i, c in enumerate(nb.cells)
+                        if c.cell_type == "code" and role(c) == "readonly"}
+        self.done, self.events, self.restored, self.not_run = [], [], [], []
+        self.restarts = 0
+        self.client = None
+        self._timeout = self.cell_timeout
+
+    # -- the kernel ------------------------------------------------------------------------------------------------
+
+    def start(self):
+        self.client = _Client(self.nb, timeout_func=lambda cell: self._timeout, allow_errors=True,
+                              kernel_name=kernel.NAME, resources={"metadata": {"path": self.cwd}},
+                              startup_timeout=120, shutdown_kernel="immediate", record_timing=False)
+        self.client._kept, self.client._dropped = {}, {}
+        self.client.km = self.client.create_kernel_manager()
+        self.client.start_new_kernel()
+        self.client.start_new_kernel_client()
+        self.snapshot_taken = False
+        self._guard("install()")
+
+    def close(self):
+        client, self.client = self.client, None
+        if client is None or client.km is None:
+            return
+        try:
+            if client.kc is not None:
+                client.kc.stop_channels()
+            run_sync(client.km.shutdown_kernel)(now=True)
+        except Exception:  # the kernel is gone already
+            pass
+
+    def _guard(self, call, timeout=GUARD_TIMEOUT):
+        """Evaluate a guard function in the kernel through user_expressions (no input transformer sees it)."""
+        return self._expression(_GUARD + call, timeout)
+
+    def _expression(self, expression, timeout):
+        msg_id = self.client.kc.execute("", silent=True, store_history=False, user_expressions={"r": expression})
+        self._timeout = timeout
+        try:
+            reply = self.client.wait_for_reply(msg_id, new_code_cell(""))
+        finally:
+            self._timeout = self.cell_timeout
+        value = (reply or {}).get("content", {}).get("user_expressions", {}).get("r", {})
+        if value.get("status") != "ok":
+            raise _GiveUp(f"the grader's guard could not run in the kernel ({value.get('ename', 'no reply')}: "
+                          f"{value.get('evalue', '')})")
+        return ast.literal_eval(value["data"]["text/plain"])
+
+    def _restart(self, why):
+        self.close()
+        self.restarts += 1
+        if self.restarts > MAX_RESTARTS:
+            raise _GiveUp(f"{why}; gave up after {MAX_RESTARTS} kernel restarts")
+        self.start()
+        for index in list(self.done):
+            if self._run(index, record=False) != "ok":
+                raise _GiveUp(f"{why}; after a restart the earlier cells could not be run again")
+
+    # -- cells -----------------------------------------------------------------------------------------------------
+
+    def _label(self, index):
+        return grade_id(self.nb.cells[index]) or f"#{index + 1}"
+
+    def _run(self, index, record):
+        """Run cell `index` (a silent copy unless `record`); return 'ok', 'timeout' or 'dead'."""
+        cell = self.nb.cells[index]
+        what = role(cell)
+        try:
+            if what == "student" and not self.snapshot_taken:
+                self._guard("snapshot_modules()")
+                self.snapshot_taken = True
+            if what == "test":
+                changed = self._guard("before_test()")
+                if changed and record:
+                    self.restored.append((self._label(index), changed))
+        except (CellTimeoutError, DeadKernelError):
+            return "dead"  # the kernel is not answering even the guard: treat it as lost
+        target = cell if record else copy.deepcopy(cell)
+        try:
+            self.client.execute_cell(target, index)
+        except CellTimeoutError:
+            return "timeout"
+        except DeadKernelError:
+            return "dead"
+        if self.protect.get(index):
+            try:
+                self._guard(f"protect({self.protect[index]!r})")
+            except (CellTimeoutError, DeadKernelError):
+                return "dead"
+        return "ok"
+
+    def _after_timeout(self):
+        """True if the kernel came back after SIGINT (a Python loop), False if it is stuck (compiled code)."""
+        try:
+            run_sync(self.client.km.interrupt_kernel)()
+            self._expression("1", INTERRUPT_GRACE)
+            return True
+        except (CellTimeoutError, DeadKernelError, _GiveUp):
+            return False
+
+    def run(self):
+        self.start()
+        indices = [i for i, c in enumerate(self.nb.cells) if c.cell_type == "code"]
+        for position, index in enumerate(indices):
+            cell = self.nb.cells[index]
+            try:
+                outcome = self._run(index, record=True)
+                if outcome == "timeout":
+                    if self._after_timeout():
+                        why = f"cell {self._label(index)} did not finish within {self.cell_timeout:g} s and was " \
+                              "interrupted"
+                        cell.outputs.append(_error("TimeoutError", f"this cell did not finish within "
+                                                                   f"{self.cell_timeout:g} s"))
+                        self.events.append(why)
+                        self.done.append(index)
+                    else:
+                        why = f"cell {self._label(index)} did not finish within {self.cell_timeout:g} s and " \
+                              "ignored the interrupt (stuck in compiled code?): the kernel was restarted"
+                        cell.outputs.append(_error("TimeoutError", f"this cell did not finish within "
+                                                                   f"{self.cell_timeout:g} s and could not be "
+                                                                   "interrupted"))
+                        self.events.append(why)
+                        self._restart(why)
+                elif outcome == "dead":
+                    why = f"the kernel died while running cell {self._label(index)}: it was restarted"
+                    cell.outputs.append(_error("DeadKernelError", "the kernel died while running this cell "
+                                                                  "(os._exit, a crash or running out of memory)"))
+                    self.events.append(why)
+                    self._restart(why)
+                else:
+                    self.done.append(index)
+            except _GiveUp as exc:
+                self.events.append(str(exc))
+                self.not_run = [i for i in indices[position + 1:]]
+                for later in self.not_run:
+                    self.nb.cells[later].outputs = [_error("NotRun", f"not run: {exc}")]
+                break
+            dropped = self.client._dropped.get(index, 0) if self.client else 0
+            if dropped:
+                cell.outputs.append(new_output("stream", name="stdout",
+                                               text=f"\n[... {dropped} more characters of output not kept]\n"))
+            if role(cell) == "test":
+                self.on_test(index)
+        self.close()
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Scores
+
+
+def _message(cell):
+    from course_lib.verify import _first_line
+
+    for output in cell.get("outputs", []):
+        if output.output_type == "error":
+            return _first_line(f"{output.ename}: {output.evalue}" if output.evalue else output.ename)
+    return ""
+
+
+def neutralise(cell):
+    """A test cell's outputs as they are scored: no execute_result, stderr shown as stdout (see module doc)."""
+    outputs = []
+    for output in cell.outputs:
+        if output.output_type == "execute_result":
+            continue
+        if output.output_type == "stream" and output.name == "stderr":
+            output = new_output("stream", name="stdout", text=output.text)
+        outputs.append(output)
+    cell.outputs = outputs
+
+
+def score_cells(nb, notebook, upto=None):
+    """[{notebook, cell, kind, score, max_score, message}] for the graded cells of an executed notebook (test
+    cells only up to cell index `upto`, for progress reports)."""
+    from nbgrader.utils import determine_grade
+
+    rows = []
+    for index, cell in enumerate(nb.cells):
+        what = kind(cell)
+        if what not in ("test", "answer") or (upto is not None and (what != "test" or index > upto)):
+            continue
+        if what == "test":
+            neutralise(cell)
+        score, points = determine_grade(cell)
+        rows.append({"notebook": notebook, "cell": grade_id(cell), "kind": what, "score": score,
+                     "max_score": points, "message": _message(cell) if what == "test" else ""})
+    return rows
+
+
+def unscored(source, notebook, message):
+    """Rows for a notebook that could not be run: every graded cell of `source` scores 0."""
+    return [{"notebook": notebook, "cell": grade_id(c), "kind": kind(c), "score": 0.0,
+             "max_score": float(c.metadata.nbgrader.get("points", 0)), "message": message}
+            for c in source.cells if kind(c) in ("test", "answer")]
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# One job
+
+
+def write_atomic(path, data):
+    """Write bytes or text to `path` through a temporary file and a rename: a reader never sees half a file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(data if isinstance(data, bytes) else data.encode("utf-8"))
+    os.replace(tmp, path)
+
+
+def _write_notebook(nb, path):
+    write_atomic(path, nbformat.writes(nb) + "\n")
+
+
+def grade_job(job):
+    """Grade the job's notebooks; return the result dict (see `course_lib.grade.run` for its fields)."""
+    started = time.monotonic()
+    result = {"student": job["student"], "assignment": job["assignment"], "hash": job["hash"], "status": "graded",
+              "reasons": [], "flags": [], "cells": []}
+    progress = []
+
+    for spec in job["notebooks"]:
+        name, stem = spec["name"], spec["name"][:-len(".ipynb")]
+        source, release = read_notebook(spec["source"]), read_notebook(spec["release"])
+        if spec["submitted"] is None:
+            result["status"] = "missing"
+            result["reasons"].append(f"{name} was not submitted")
+            result["cells"] += unscored(source, stem, "not submitted")
+            continue
+        try:
+            submitted = load_submission(Path(spec["submitted"]).read_text(encoding="utf-8", errors="replace"))
+        except SubmissionError as exc:
+            result["status"] = "invalid"
+            result["reasons"].append(f"{name} is {exc}")
+            result["cells"] += unscored(source, stem, f"the notebook could not be read: {exc}")
+            continue
+        nb, repairs = restore(submitted, source, release)
+        result["flags"] += [f"repaired: {note}" for note in repairs] + scan(nb, source)
+
+        def on_test(index, nb=nb, stem=stem):
+            rows = score_cells(copy.deepcopy(nb), stem, upto=index)
+            write_atomic(job["progress"], json.dumps({"rows": progress + rows, "flags": result["flags"]}))
+
+        runner = Runner(nb, job["run_dir"], job["cell_timeout"], on_test=on_test)
+        try:
+            runner.run()
+        except _GiveUp as exc:  # the first kernel did not even start
+            runner.events.append(str(exc))
+        finally:
+            runner.close()
+        if runner.events:
+            result["status"] = "partial"
+            result["reasons"] += [f"{name}: {event}" for event in runner.events]
+        for test, changed in runner.restored:
+            result["flags"].append(f"tamper: before test cell {test} the grader had to restore "
+                                   f"{', '.join(changed)}")
+        rows = score_cells(nb, stem)
+        progress += rows
+        result["cells"] += rows
+        _write_notebook(nb, Path(job["autograded"]) / name)
+        write_atomic(Path(job["feedback"]) / f"{stem}.html", report.feedback_html(nb, job, rows))
+
+    result["score"] = sum(r["score"] or 0.0 for r in result["cells"] if r["kind"] == "test")
+    result["max_score"] = sum(r["max_score"] for r in result["cells"] if r["kind"] == "test")
+    result["seconds"] = round(time.monotonic() - started, 1)
+    return result
+
+
+def _terminate(signum, frame):
+    raise SystemExit(128 + signum)  # unwinds through Runner.close(), which kills the kernel
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    job = json.loads(Path(argv[0]).read_text())
+    signal.signal(signal.SIGTERM, _terminate)
+    os.environ["JUPYTER_PATH"] = kernel.write_kernelspec(job["jupyter_path"])
+    result = grade_job(job)
+    write_atomic(job["result"], json.dumps(result, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
