@@ -46,7 +46,6 @@ whole model in one kernel call.
 """
 import numpy as np
 from numba import njit
-from numba.typed import List
 
 from course_lib import _validate
 from course_lib import activations
@@ -111,24 +110,24 @@ def _output_layer(z, labels, targets, out_code, out, dz):
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# One layer's pieces, forward and backward side by side
+# One layer's pieces, forward and backward side by side. Every array they write is given to them (views into the
+# model's workspace), so a training step allocates nothing of size N.
 # ---------------------------------------------------------------------------------------------------------------
 @njit(cache=True, error_model="numpy")
-def _dense_forward(a, theta, layout, l):
-    """z = a W + b for dense layer l: a (N, D_in) -> z (N, D_out), a new array."""
+def _dense_forward(a, theta, layout, l, z):
+    """z = a W + b for dense layer l: a (N, D_in) -> z (N, D_out)."""
     d_in, d_out = layout[l, _D_IN], layout[l, _D_OUT]
-    z = np.dot(a, _matrix(theta, layout[l, _W], d_in, d_out))
+    np.dot(a, _matrix(theta, layout[l, _W], d_in, d_out), z)
     b = theta[layout[l, _B]:layout[l, _B] + d_out]
     for i in range(z.shape[0]):
         for j in range(d_out):
             z[i, j] += b[j]
-    return z
 
 
 @njit(cache=True, error_model="numpy")
-def _dense_backward(a, dz, theta, grad, layout, l, want_da):
-    """dW = a^T dz and db = sum over the rows of dz, written into `grad`; returns da = dz W^T (N, D_in), or an empty
-    array when not `want_da` (the first layer: nobody needs the gradient with respect to X)."""
+def _dense_backward(a, dz, theta, grad, layout, l, da):
+    """dW = a^T dz and db = sum over the rows of dz, written into `grad`; da = dz W^T (N, D_in) unless da is
+    empty (the first layer: nobody needs the gradient with respect to X)."""
     d_in, d_out = layout[l, _D_IN], layout[l, _D_OUT]
     np.dot(a.T, dz, _matrix(grad, layout[l, _W], d_in, d_out))
     db = grad[layout[l, _B]:layout[l, _B] + d_out]
@@ -136,16 +135,15 @@ def _dense_backward(a, dz, theta, grad, layout, l, want_da):
     for i in range(dz.shape[0]):
         for j in range(d_out):
             db[j] += dz[i, j]
-    if not want_da:
-        return np.empty((0, 0), dtype=dz.dtype)
-    return np.dot(dz, _matrix(theta, layout[l, _W], d_in, d_out).T)
+    if da.shape[0] > 0:
+        np.dot(dz, _matrix(theta, layout[l, _W], d_in, d_out).T, da)
 
 
 @njit(cache=True, error_model="numpy")
-def _batchnorm_train_forward(z, running_mean, running_var, momentum, eps):
+def _batchnorm_train_forward(z, running_mean, running_var, momentum, eps, inv_std):
     """Training-mode batch norm, in place: z <- xhat = (z - mu_B) / sqrt(var_B + eps), with the batch mean mu_B and
-    biased variance var_B of each column; updates the running statistics (unbiased variance, as PyTorch).
-    Returns inv_std = 1 / sqrt(var_B + eps) (D,), which the backward pass needs. (gamma and beta are applied by
+    biased variance var_B of each column; updates the running statistics (unbiased variance, as PyTorch) and
+    stores inv_std = 1 / sqrt(var_B + eps) (D,) for the backward pass. (gamma and beta are applied by
     `_activation_forward`, so that z keeps xhat for the backward pass.)"""
     n, d = z.shape
     mu = np.zeros(d)
@@ -159,7 +157,6 @@ def _batchnorm_train_forward(z, running_mean, running_var, momentum, eps):
         for j in range(d):
             dev = z[i, j] - mu[j]
             var[j] += dev * dev
-    inv_std = np.empty(d)
     for j in range(d):
         var[j] /= n
         inv_std[j] = 1.0 / np.sqrt(var[j] + eps)
@@ -168,7 +165,6 @@ def _batchnorm_train_forward(z, running_mean, running_var, momentum, eps):
     for i in range(n):
         for j in range(d):
             z[i, j] = (z[i, j] - mu[j]) * inv_std[j]
-    return inv_std
 
 
 @njit(cache=True, error_model="numpy")
@@ -203,14 +199,13 @@ def _batchnorm_backward(ds, xhat, gamma, inv_std, dgamma, dbeta):
 
 
 @njit(cache=True, error_model="numpy")
-def _activation_forward(z, gamma, beta, scale_shift, act_code, act_param, uniform, col, drop_p, hidden_out):
-    """a = dropout(f(s)) for a hidden layer, a new (N, D) array; s = gamma z + beta when `scale_shift` (z holds
-    batch norm's xhat), else s = z. Unit j of row i is kept where uniform[i, col + j] >= drop_p and then divided by
-    1 - drop_p (no dropout when uniform is empty). hidden_out, if not empty, receives a in columns col.."""
+def _activation_forward(z, gamma, beta, scale_shift, act_code, act_param, uniform, col, drop_p, a, hidden_out):
+    """a = dropout(f(s)) for a hidden layer (N, D); s = gamma z + beta when `scale_shift` (z holds batch norm's
+    xhat), else s = z. Unit j of row i is kept where uniform[i, col + j] >= drop_p and then divided by 1 - drop_p
+    (no dropout when uniform is empty). hidden_out, if not empty, receives a in columns col.."""
     n, d = z.shape
     dropping = uniform.shape[0] > 0
     keep_scale = 1.0 / (1.0 - drop_p)
-    a = np.empty_like(z)
     for i in range(n):
         for j in range(d):
             s = gamma[j] * z[i, j] + beta[j] if scale_shift else z[i, j]
@@ -220,7 +215,6 @@ def _activation_forward(z, gamma, beta, scale_shift, act_code, act_param, unifor
             a[i, j] = value
             if hidden_out.shape[0] > 0:
                 hidden_out[i, col + j] = value
-    return a
 
 
 @njit(cache=True, error_model="numpy")
@@ -242,64 +236,94 @@ def _activation_backward(da, z, gamma, beta, scale_shift, act_code, act_param, u
 # ---------------------------------------------------------------------------------------------------------------
 # The whole network: forward, cost, backward
 # ---------------------------------------------------------------------------------------------------------------
+def workspace_size(sizes, n):
+    """Entries of the scratch buffer `_mlp_kernel` needs for a batch of n rows (see `_workspace_slots`)."""
+    hidden, k = sum(sizes[1:-1]), sizes[-1]
+    return n * (3 * hidden + 2 * k) + hidden
+
+
 @njit(cache=True, error_model="numpy")
-def _mlp_kernel(X, labels, targets, theta, grad, layout, act_code, act_param, out_code,
-                running_mean, running_var, bn_momentum, bn_eps, uniform, drop_p, train, want_grad, out, hidden_out):
+def _workspace_slots(layout, n):
+    """Where each layer's arrays live in the workspace, for a batch of n rows: slots[l] = offsets of
+    z (pre-activation, or xhat with BN), a (activation output) and da (its gradient), each (N, D_l); for the
+    output layer: the logits z and dz. The hidden layers' BN inv_std (D_l each) follow at slots[L, 0] + column."""
+    n_layers = layout.shape[0]
+    slots = np.full((n_layers + 1, 3), -1, dtype=np.int64)
+    offset = 0
+    for l in range(n_layers):
+        width = n * layout[l, _D_OUT]
+        kinds = 3 if l < n_layers - 1 else 2
+        for kind in range(kinds):
+            slots[l, kind] = offset
+            offset += width
+    slots[n_layers, 0] = offset
+    return slots
+
+
+@njit(cache=True, error_model="numpy")
+def _mlp_kernel(X, labels, targets, theta, grad, layout, act_code, act_param, out_code, running_mean, running_var,
+                bn_momentum, bn_eps, uniform, drop_p, train, want_grad, work, out, hidden_out):
     """One pass of the MLP on a batch X (N, D_0): forward, cost, and (want_grad) backward into `grad`.
 
     theta / grad : the flat parameter / gradient buffers; `layout[l]` gives layer l's sizes, the offsets of its
                    W, b, gamma, beta in them (-1: none) and its first column among all hidden units (H of them).
     train        : batch statistics (and running-stat update) for BN, dropout on; otherwise running statistics,
                    no dropout. want_grad needs train.
-    uniform      : (N, H) numbers, a hidden unit is kept where uniform >= drop_p (empty, or not train: no dropout).
+    uniform      : (N, H) numbers, a hidden unit is kept where uniform >= drop_p (empty: no dropout).
+    work         : scratch buffer of `workspace_size(sizes, N)` entries for every intermediate array.
     out          : receives the output activations yhat (N, D_L).
     hidden_out   : (N, H) receives every hidden layer's activations side by side (empty: not wanted).
     Returns the cost (NaN without labels/targets).
     """
+    n = X.shape[0]
     last = layout.shape[0] - 1
-    if not train:  # no dropout in evaluation
-        uniform = np.empty((0, 0), dtype=uniform.dtype)
-    inputs = List()   # a^{[l-1]}, the input of dense layer l
-    saved = List()    # per hidden layer: xhat (BN in training) or s, what the activation's derivative needs
-    inv_std = List()  # per hidden layer with BN in training
+    slots = _workspace_slots(layout, n)
+    no_drop = np.empty((0, 0), dtype=uniform.dtype)
+    drop = uniform if train else no_drop  # no dropout in evaluation
 
     # ---------------- forward: dense -> (batch norm) -> activation -> (dropout), layer by layer ----------------
     a = X
     for l in range(last):
-        inputs.append(a)
-        z = _dense_forward(a, theta, layout, l)
         d, col, g0, b0 = layout[l, _D_OUT], layout[l, _COL], layout[l, _GAMMA], layout[l, _BETA]
+        z = _matrix(work, slots[l, 0], n, d)
+        _dense_forward(a, theta, layout, l, z)
         batchnorm = g0 >= 0
         gamma = theta[g0:g0 + d] if batchnorm else theta[:0]
         beta = theta[b0:b0 + d] if batchnorm else theta[:0]
         if batchnorm and train:
-            inv_std.append(_batchnorm_train_forward(z, running_mean[col:col + d], running_var[col:col + d],
-                                                    bn_momentum, bn_eps))
+            inv_std = work[slots[last + 1, 0] + col:slots[last + 1, 0] + col + d]
+            _batchnorm_train_forward(z, running_mean[col:col + d], running_var[col:col + d], bn_momentum, bn_eps,
+                                     inv_std)
         elif batchnorm:
             _batchnorm_eval_forward(z, gamma, beta, running_mean[col:col + d], running_var[col:col + d], bn_eps)
-        a = _activation_forward(z, gamma, beta, batchnorm and train, act_code, act_param, uniform, col, drop_p,
-                                hidden_out)
-        saved.append(z)
-    inputs.append(a)
-    z = _dense_forward(a, theta, layout, last)  # the logits
-    dz = np.empty_like(z)
+        a = _matrix(work, slots[l, 1], n, d)
+        _activation_forward(z, gamma, beta, batchnorm and train, act_code, act_param, drop, col, drop_p, a,
+                            hidden_out)
+    k = layout[last, _D_OUT]
+    z = _matrix(work, slots[last, 0], n, k)  # the logits
+    _dense_forward(a, theta, layout, last, z)
+    dz = _matrix(work, slots[last, 1], n, k)
     cost = _output_layer(z, labels, targets, out_code, out, dz)
     if not want_grad:
         return cost
 
     # ---------------- backward: the same layers in reverse order ----------------
     for l in range(last, -1, -1):
-        da = _dense_backward(inputs[l], dz, theta, grad, layout, l, l > 0)
         if l == 0:
+            _dense_backward(X, dz, theta, grad, layout, l, no_drop)
             break
-        h = l - 1  # the hidden layer whose output was the input of layer l
+        h = l - 1  # the hidden layer whose output a^{[h]} was the input of layer l
         d, col, g0, b0 = layout[h, _D_OUT], layout[h, _COL], layout[h, _GAMMA], layout[h, _BETA]
+        da = _matrix(work, slots[h, 2], n, d)
+        _dense_backward(_matrix(work, slots[h, 1], n, d), dz, theta, grad, layout, l, da)
+        z = _matrix(work, slots[h, 0], n, d)
         batchnorm = g0 >= 0
         gamma = theta[g0:g0 + d] if batchnorm else theta[:0]
         beta = theta[b0:b0 + d] if batchnorm else theta[:0]
-        _activation_backward(da, saved[h], gamma, beta, batchnorm, act_code, act_param, uniform, col, drop_p)
+        _activation_backward(da, z, gamma, beta, batchnorm, act_code, act_param, drop, col, drop_p)
         if batchnorm:
-            _batchnorm_backward(da, saved[h], gamma, inv_std[h], grad[g0:g0 + d], grad[b0:b0 + d])
+            inv_std = work[slots[last + 1, 0] + col:slots[last + 1, 0] + col + d]
+            _batchnorm_backward(da, z, gamma, inv_std, grad[g0:g0 + d], grad[b0:b0 + d])
         dz = da
     return cost
 
@@ -421,6 +445,7 @@ class MLP:
         self._empty_labels = np.empty(0, dtype=np.int64)
         self._empty_2d = np.empty((0, 0), dtype=self.dtype)
         self._last_uniform = None
+        self._workspaces = {}
 
     def reset_buffers(self):
         """Batch norm's running statistics back to their start: mean 0, variance 1 (as PyTorch)."""
@@ -501,8 +526,18 @@ class MLP:
             X, labels, targets, self.flat_params, self.flat_grads, self._layout, self._act_code,
             t(self._act_param), OUTPUTS[self.output] if out_code is None else out_code,
             self._running_mean, self._running_var, t(self.bn_momentum), t(self.bn_eps), uniform, t(self.dropout),
-            train, want_grad, out, self._empty_2d if hidden_out is None else hidden_out)
+            train, want_grad, self._workspace(n), out, self._empty_2d if hidden_out is None else hidden_out)
         return float(cost), out
+
+    def _workspace(self, n):
+        """The scratch buffer for batches of n rows, kept for reuse (the last few batch sizes seen)."""
+        work = self._workspaces.pop(n, None)
+        if work is None:
+            work = np.empty(workspace_size(self.sizes, n), dtype=self.dtype)
+            if len(self._workspaces) >= 4:
+                self._workspaces.pop(next(iter(self._workspaces)))
+        self._workspaces[n] = work  # most recently used last
+        return work
 
     def _penalty(self, l1, l2, add_to_grads):
         """l1 * sum|W| + l2 * sum W^2 over the weight matrices; optionally add its gradient to `grads`."""
