@@ -42,7 +42,8 @@ from the model's own generator, seeded by `seed`, so a run repeats exactly. To c
 Parameters live in ONE flat buffer (`flat_params`), and `params` is the list of views into it, in layer order
 ``[W1, b1, (gamma1, beta1,) W2, b2, ...]`` (`param_names` says which is which); gradients likewise (`flat_grads`,
 `grads`). Writing into ``model.params[k]`` changes the model; an optimizer built on ``model.params`` updates the
-whole model in one kernel call.
+whole model in one kernel call. The pass's intermediate arrays (z, a, their gradients) live in a scratch buffer kept
+per batch size, so a training step allocates nothing that grows with N.
 """
 import numpy as np
 from numba import njit

@@ -351,6 +351,23 @@ def test_float32_model_computes_in_float32_and_agrees_with_float64():
     np.testing.assert_allclose(m32.flat_grads, m64.flat_grads, rtol=1e-3, atol=1e-5)
 
 
+def test_results_do_not_depend_on_the_batch_sizes_seen_before():
+    """The scratch buffers are reused between calls: a pass on another batch size must not leak into the next."""
+    X, y = _data(n=10, seed=42)
+    model = MLP([3, 6, 5, 3], batchnorm=True, seed=43)
+    first = model.forward(X)
+    cost, _ = model.loss_and_grads(X, y)
+    grads = model.flat_grads.copy()
+    model.reset_buffers()
+    for rows in (3, 10, 7, 2, 9):  # more sizes than the model keeps scratch buffers for
+        model.forward(X[:rows])
+        model.loss_and_grads(X[:rows], y[:rows])
+    model.reset_buffers()
+    np.testing.assert_array_equal(model.forward(X), first)
+    assert model.loss_and_grads(X, y)[0] == cost
+    np.testing.assert_array_equal(model.flat_grads, grads)
+
+
 def test_params_and_grads_are_named_views_into_one_flat_buffer_each():
     model = MLP([2, 3, 3, 2], batchnorm=True, seed=38)
     assert model.param_names == ["W1", "b1", "gamma1", "beta1", "W2", "b2", "gamma2", "beta2", "W3", "b3"]
