@@ -3,14 +3,15 @@ exports) works on the same data.
 
 The gradebook is any SQLAlchemy URL nbgrader accepts: by default ``sqlite:///OUT/gradebook.db``; with
 ``--db postgresql://user@host/db`` a PostgreSQL server that several instructors can grade into at once (it needs
-the ``psycopg2`` driver: ``pip install psycopg2-binary``). Only the parent process writes to it, one submission at
-a time, as each result comes in.
+a driver: ``pip install psycopg2-binary``; psycopg 3 works too). Only the parent process writes to it, one
+submission at a time, as each result comes in.
 
 - `copy_assignment` puts an assignment's structure (notebooks, graded cells, source cells with their checksums)
   into the gradebook, taken from the gradebook of the temporary course that nbgrader's generate_assignment filled;
 - `record` writes one result: the student, the submission, each test cell's auto score (``needs_manual_grade``
   only for written answers) and, for a flagged submission, nbgrader's own "flagged" mark on its notebooks.
 """
+import importlib.util
 import os
 import sys
 import warnings
@@ -18,6 +19,17 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 
 from sqlalchemy.engine import make_url
+
+
+def with_driver(url):
+    """`url` with a PostgreSQL driver that is installed: a plain ``postgresql://`` URL means psycopg (3) to
+    SQLAlchemy 2.1 but psycopg2 to older versions; whichever of the two can be imported is named explicitly."""
+    if not url.startswith("postgresql://"):
+        return url
+    for module, dialect in (("psycopg2", "postgresql+psycopg2"), ("psycopg", "postgresql+psycopg")):
+        if importlib.util.find_spec(module) is not None:
+            return dialect + url[len("postgresql"):]
+    return url
 
 
 def shown(url):
@@ -38,7 +50,7 @@ def open_gradebook(url, course_id="default_course"):
         os.environ["PATH"] = scripts + os.pathsep + os.environ.get("PATH", "")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        gb = Gradebook(url, course_id=course_id)
+        gb = Gradebook(with_driver(url), course_id=course_id)
         try:
             yield gb
         finally:

@@ -16,7 +16,6 @@ passing through the input transformers:
 This is defence in depth, not a sandbox: code that runs in the kernel can always reach this module too. The static
 scan (`course_lib.grade.scan`) flags the usual ways of trying, and a flag sends the submission to a human.
 """
-import builtins
 import sys
 
 _WATCHED_ROOTS = ("numpy", "math", "builtins", "warnings", "course_lib")
@@ -26,8 +25,13 @@ _state = {"modules": {}, "names": {}, "ip": None}
 
 
 def _shell():
-    getter = getattr(builtins, "get_ipython", None)
-    return getter() if getter else None
+    """The running IPython shell, or None. (`get_ipython` is a builtin only while a cell runs; the guard runs
+    between cells, through user_expressions.)"""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return None
+    return get_ipython()
 
 
 def _lists(ip):

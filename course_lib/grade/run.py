@@ -22,6 +22,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -87,6 +88,20 @@ def _read_state(path):
         return json.loads(path.read_text())
     except (OSError, ValueError):
         return None
+
+
+def _retry(action, attempts=4):
+    """Run `action`, again after a pause if it fails: two graders creating the same assignment or tables in a
+    shared database at the same moment make one of them fail on a unique constraint; the second try finds them."""
+    for attempt in range(attempts):
+        try:
+            return action()
+        except ImportError:
+            raise
+        except Exception:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.5 + attempt)
 
 
 def _template(root, chosen, out):
@@ -199,6 +214,9 @@ def _run_workers(todo, course, out, tmp, jobs, cell_timeout, time_limit, on_resu
 
     pending = list(enumerate(todo))
     running = {}
+    if todo and threading.current_thread() is threading.main_thread():
+        # `kill` (SIGTERM) unwinds like Ctrl-C, through the `finally` below that stops the workers
+        signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     bar = tqdm(total=len(todo), desc="grading", unit="submission", file=sys.stdout, disable=not progress,
                dynamic_ncols=True)
     try:
@@ -266,7 +284,7 @@ def grade(ids=None, submissions=".", root=".", out=None, jobs=None, db=None, cel
         try:
             course_id = None
             for aid in chosen:
-                course_id = gradebook.copy_assignment(template, url, aid)
+                course_id = _retry(lambda: gradebook.copy_assignment(template, url, aid))
         except Exception as exc:
             raise GradeError(f"cannot use the gradebook {gradebook.shown(url)}: {type(exc).__name__}: "
                              f"{str(exc).splitlines()[0] if str(exc) else ''}"

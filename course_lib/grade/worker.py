@@ -55,6 +55,8 @@ OUTPUT_LIMIT = 100_000  # characters of stream output kept per cell; the rest is
 INTERRUPT_GRACE = 5.0  # seconds a kernel gets to answer after SIGINT before it is killed
 GUARD_TIMEOUT = 30.0  # seconds for one call of the guard
 MAX_RESTARTS = 3  # kernel restarts per notebook; after that the remaining cells are not run
+READONLY_TIMEOUT = 600.0  # seconds for the instructor's read-only cells (imports may compile kernels); they run no
+#                           student code, so the per-cell timeout that stops students' loops does not apply to them
 _GUARD = "__import__('course_lib.grade.guard', fromlist=['guard'])."
 
 
@@ -171,12 +173,15 @@ class Runner:
         except (CellTimeoutError, DeadKernelError):
             return "dead"  # the kernel is not answering even the guard: treat it as lost
         target = cell if record else copy.deepcopy(cell)
+        self._timeout = max(self.cell_timeout, READONLY_TIMEOUT) if what == "readonly" else self.cell_timeout
         try:
             self.client.execute_cell(target, index)
         except CellTimeoutError:
             return "timeout"
         except DeadKernelError:
             return "dead"
+        finally:
+            self._timeout = self.cell_timeout
         if self.protect.get(index):
             try:
                 self._guard(f"protect({self.protect[index]!r})")

@@ -1,0 +1,121 @@
+"""`course grade` on a whole class: 100 synthetic students graded with two jobs lose nothing, every score is right,
+grading is deterministic, and the layouts and the single-notebook form all reach the same grader.
+
+The students are copies of a few variants of the tiny fixture assignment (`fixtures/grade/tiny.py`), so the run
+stays short; the red-team suite (test_grade_redteam.py) uses a real assignment.
+"""
+import csv
+import json
+import shutil
+
+import pytest
+from fixtures.grade import tiny
+from fixtures.nbgrader_course import ASSIGNMENT, POINTS
+
+from course_lib import cli
+from course_lib.grade.run import GradeError, grade
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    return tiny.make_course_folder(tmp_path_factory.mktemp("class") / "course")
+
+
+@pytest.fixture(scope="module")
+def hundred(course, tmp_path_factory):
+    base = tmp_path_factory.mktemp("hundred")
+    expected = tiny.make_class(course, base / "submissions", 100)
+    run = grade([ASSIGNMENT], base / "submissions", root=course, out=base / "out", jobs=2, cell_timeout=60,
+                progress=False)
+    return run, expected, base
+
+
+def read_csv(path):
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_a_hundred_students_graded_in_parallel_lose_nothing(hundred):
+    run, expected, base = hundred
+    assert run.exit_code == 0 and run.problems == []
+    rows = read_csv(base / "out" / "grades.csv")
+    assert [r["student"] for r in rows] == sorted(expected)
+    assert {r["student"]: float(r["score"]) for r in rows} == expected
+    assert {r["status"] for r in rows} == {"graded"} and {r["flags"] for r in rows} == {""}
+    assert {float(r["max_score"]) for r in rows} == {float(sum(POINTS.values()))}
+    states = sorted((base / "out" / ".course-grade" / ASSIGNMENT).glob("*.json"))
+    assert [p.stem for p in states] == sorted(expected)
+
+
+def test_the_same_notebook_always_gets_the_same_parts(hundred):
+    _, expected, base = hundred
+    rows = read_csv(base / "out" / "grades.csv")
+    by_variant = {}
+    for r in rows:
+        index = int(r["student"][len("student"):]) % len(tiny.VARIANTS)
+        by_variant.setdefault(index, set()).add(r["parts"])
+    assert all(len(parts) == 1 for parts in by_variant.values()), by_variant
+
+
+def test_a_rerun_regrades_nothing_and_rewrites_the_same_grades(hundred, course):
+    run, _, base = hundred
+    before = (base / "out" / "grades.csv").read_text()
+    again = grade([ASSIGNMENT], base / "submissions", root=course, out=base / "out", jobs=2, progress=False)
+    assert (again.regraded, again.unchanged) == (0, 100)
+    assert (base / "out" / "grades.csv").read_text() == before
+
+
+def test_forcing_a_regrade_gives_identical_results(course, tmp_path):
+    expected = tiny.make_class(course, tmp_path / "subs", 4)
+    first = grade([ASSIGNMENT], tmp_path / "subs", root=course, out=tmp_path / "out", jobs=2, progress=False)
+    second = grade([ASSIGNMENT], tmp_path / "subs", root=course, out=tmp_path / "out", jobs=2, force=True,
+                   progress=False)
+    assert second.regraded == 4
+    keep = ("student", "score", "parts", "status", "flags")
+    assert [{k: r[k] for k in keep} for r in first.results] == [{k: r[k] for k in keep} for r in second.results]
+    assert {r["student"]: r["score"] for r in second.results} == expected
+
+
+def test_an_interrupted_run_keeps_the_students_it_finished(course, tmp_path):
+    """A state file per student is the record: a run that stops after two students leaves two complete states,
+    and the next run grades only the others."""
+    tiny.make_class(course, tmp_path / "subs", 4)
+    first = grade([ASSIGNMENT], tmp_path / "subs", root=course, out=tmp_path / "out", jobs=2, progress=False)
+    states = sorted((tmp_path / "out" / ".course-grade" / ASSIGNMENT).glob("*.json"))
+    for lost in states[2:]:  # as if the run had been killed before these two finished
+        lost.unlink()
+    again = grade([ASSIGNMENT], tmp_path / "subs", root=course, out=tmp_path / "out", jobs=2, progress=False)
+    assert (again.regraded, again.unchanged) == (2, 2)
+    assert [r["score"] for r in again.results] == [r["score"] for r in first.results]
+    assert all(json.loads(p.read_text())["hash"] for p in states)
+
+
+def test_all_layouts_and_a_single_notebook_reach_the_same_scores(course, tmp_path, capsys):
+    expected = tiny.make_class(course, tmp_path / "flat", 3)
+    one_assignment = tmp_path / "one"
+    shutil.copytree(tmp_path / "flat" / ASSIGNMENT, one_assignment)
+    nbgrader_layout = tmp_path / "nbgrader" / "submitted"
+    for student in expected:
+        folder = nbgrader_layout / student / ASSIGNMENT
+        folder.mkdir(parents=True)
+        shutil.copy(tmp_path / "flat" / ASSIGNMENT / f"{student}.ipynb", folder / f"{ASSIGNMENT}.ipynb")
+    for name, folder in (("flat", tmp_path / "flat"), ("one", one_assignment), ("nbgrader", tmp_path / "nbgrader")):
+        run = grade([ASSIGNMENT], folder, root=course, out=tmp_path / f"out-{name}", jobs=2, progress=False)
+        assert {r["student"]: r["score"] for r in run.results} == expected, name
+
+    single = tmp_path / "flat" / ASSIGNMENT / "student003.ipynb"
+    code = cli.main(["grade", ASSIGNMENT, "--submissions", str(single), "--root", str(course),
+                     "--out", str(tmp_path / "out-single")])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert f"{ASSIGNMENT}  student003  {expected['student003']:g} / {sum(POINTS.values()):g}  graded" in out
+
+
+def test_a_folder_without_submissions_is_a_clear_error(course, tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    assert cli.main(["grade", ASSIGNMENT, "--submissions", str(tmp_path / "empty"), "--root", str(course)]) == 1
+    assert capsys.readouterr().err.startswith(f"course grade: no submissions for {ASSIGNMENT} in ")
+    with pytest.raises(GradeError, match="unknown assignment nope; known assignments: ex01_tiny"):
+        grade(["nope"], tmp_path / "empty", root=course)
