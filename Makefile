@@ -24,8 +24,10 @@ venv: $(STAMP)
 lab: $(STAMP)
 	$(BIN)/course lab $(LAB_ARGS)
 
+# One BLAS thread per test worker: two workers on two cores with threaded BLAS each would oversubscribe the machine
+# and make small matrix products hundreds of times slower (spin-waiting threads).
 test: $(STAMP)
-	$(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks

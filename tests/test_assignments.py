@@ -1,6 +1,5 @@
 """The eight graded assignments: structure rules, fresh releases, full marks for the solutions, zero for the
 untouched releases, and exactly the expected partial score for a partly completed submission."""
-import ast
 import json
 import re
 
@@ -9,7 +8,7 @@ import pytest
 
 from conftest import ROOT
 from course_lib.release import release
-from course_lib.verify import grade_notebook, verify
+from course_lib.verify import grade_notebook, problems_in_test_cell, verify
 
 ASSIGNMENTS = [
     "01_computation_graphs", "02_jacobians", "03_activations", "04_descent_ema_momentum", "05_adaptive_optimizers",
@@ -47,9 +46,7 @@ def test_assignment_has_five_graded_parts_hidden_tests_a_written_answer_and_a_wi
         assert "### BEGIN HIDDEN TESTS" in cell.source, f"{grade_id} has no hidden tests"
         visible = cell.source.split("### BEGIN HIDDEN TESTS")[0]
         assert re.search(r"\bcheck_\w+\(|\bassert\b", visible), f"{grade_id} has no visible check"
-        last = ast.parse(cell.source.replace("%", "#")).body[-1]
-        assert not (isinstance(last, ast.Expr) and not isinstance(last.value, ast.Call)), \
-            f"{grade_id} ends in a bare expression"
+        assert problems_in_test_cell(cell.source) == [], grade_id
     written = [c for c in nb.cells if c.cell_type == "markdown" and _nbgrader(c).get("grade")
                and _nbgrader(c).get("solution")]
     assert written, f"{assignment} has no manually graded written answer"
