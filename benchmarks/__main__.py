@@ -1,6 +1,6 @@
 """Run the benchmarks, print the tables and write results.json (``make bench`` runs this).
 
-    python -m benchmarks                          # everything, 25 interleaved repetitions per figure
+    python -m benchmarks                          # everything, 21 interleaved repetitions per figure
     python -m benchmarks --only optimizer,mlp     # some rows (names or numbers 1-4)
     python -m benchmarks --quick                  # tiny sizes, 2 repetitions: checks that the code runs
     python -m benchmarks --output /tmp/r.json
@@ -18,6 +18,7 @@ import numpy as np
 from benchmarks import interactivity, machine, mlp_step, optimizer_step, report, startup
 
 ROWS = ("optimizer", "mlp", "startup", "interactivity")
+REPEATS = 21  # at least 20 per figure; odd, so the median is one of the samples
 DEFAULT_OUTPUT = Path(__file__).resolve().parent / "results.json"
 
 
@@ -33,14 +34,16 @@ def _rows(text):
     return [row for row in ROWS if row in chosen]
 
 
-def run_rows(rows, quick=False, repeats=25):
-    """{row: its results} for the chosen rows, with the quick or the full settings."""
+def run_rows(rows, quick=False, repeats=REPEATS, on_row=None):
+    """{row: its results} for the chosen rows, with the quick or the full settings; `on_row(name, result)` is
+    called as each row finishes (to print its table while the next one runs)."""
     out = {}
     warmup = 1 if quick else 3
     threads = (1,) if quick else None  # quick: one thread count (the second one only doubles the time)
     min_sample_s = 1e-4 if quick else 2e-3
     for row in rows:
         start = time.perf_counter()
+        load_before = machine.load_average()
         if row == "optimizer":
             sizes = optimizer_step.QUICK_SIZES if quick else optimizer_step.SIZES
             out[row] = optimizer_step.run(sizes=sizes, repeats=repeats, warmup=warmup, min_sample_s=min_sample_s,
@@ -57,6 +60,9 @@ def run_rows(rows, quick=False, repeats=25):
             out[row] = (interactivity.run(moves=repeats, render_moves=0, every_control=False) if quick
                         else interactivity.run(moves=repeats))
         out[row]["seconds"] = time.perf_counter() - start
+        out[row]["load_average"] = {"before": load_before, "after": machine.load_average()}
+        if on_row is not None:
+            on_row(row, out[row])
     return out
 
 
@@ -77,16 +83,23 @@ def main(argv=None):
                         help="tiny sizes, 2 repetitions, 1 thread, no rendering: checks that the code runs")
     parser.add_argument("--only", type=_rows, default=list(ROWS), metavar="ROWS",
                         help=f"comma-separated rows: {', '.join(ROWS)} (or 1-4)")
-    parser.add_argument("--repeats", type=int, default=None, help="repetitions per figure (default 25; quick 2)")
+    parser.add_argument("--repeats", type=int, default=None,
+                        help=f"repetitions per figure (default {REPEATS}; quick 2)")
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help=f"default {DEFAULT_OUTPUT}")
     args = parser.parse_args(argv)
-    repeats = args.repeats if args.repeats is not None else (2 if args.quick else 25)
+    repeats = args.repeats if args.repeats is not None else (2 if args.quick else REPEATS)
     if repeats < 1:
         parser.error("--repeats must be at least 1")
 
     started = time.time()
     info = machine.describe()
-    rows = run_rows(args.only, quick=args.quick, repeats=repeats)
+    print(report.format_machine(info), flush=True)
+
+    def show(name, row):
+        print("\n" + report.FORMATTERS[name](_jsonable(row)) + f"\n({row['seconds']:.0f} s, load average "
+              f"{row['load_average']['before']} -> {row['load_average']['after']})", flush=True)
+
+    rows = run_rows(args.only, quick=args.quick, repeats=repeats, on_row=show)
     results = _jsonable({
         "machine": info,
         "load_average_after": machine.load_average(),
@@ -95,7 +108,7 @@ def main(argv=None):
         "settings": {"quick": args.quick, "repeats": repeats, "rows": args.only},
         "rows": rows,
     })
-    print(report.format_run(results))
+    print("\n" + report.format_targets([t for row in results["rows"].values() for t in row["targets"]]))
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(results, indent=1) + "\n")
     print(f"\nwrote {args.output} ({results['seconds']:.0f} s)")

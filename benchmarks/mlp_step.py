@@ -22,7 +22,8 @@ the same-thread ratios are in results.json.
 
 Also timed: 200 full-batch steps on 600 spiral points in float64, the way a notebook trains a network:
 ``train.fit(model, opt, X, y, epochs=200, progress=False)`` (which also evaluates the cost and accuracy after
-every epoch), a bare loop of 200 course_lib steps, and the same 200 steps in NumPy and PyTorch.
+every epoch), a bare loop of 200 course_lib steps, and the same 200 steps in NumPy and PyTorch, all with one
+thread (a 600 x 64 product gains little from a second one, and each run takes a while).
 
 Before timing, each implementation takes one step from course_lib's initial weights; the costs and the updated
 weights are compared with course_lib's (`agreement`).
@@ -285,7 +286,7 @@ def run(cases=None, dtypes=(np.float32, np.float64), repeats=25, warmup=3, min_s
             for dtype in dtypes:
                 results.append(_step_case(name, sizes, kind, n, dtype, repeats, warmup, min_sample_s, torch,
                                           threads))
-        fit = _fit_case(fit_steps, repeats, warmup, torch, threads)
+        fit = _fit_case(fit_steps, repeats, warmup, torch, threads[:1])
     finally:
         if torch is not None:
             torch.set_num_threads(default_threads[0])

@@ -4,7 +4,7 @@ Times are medians per call with [min-max] of the repetitions; "x2.5" after a con
 course_lib's (above 1: course_lib is faster).
 """
 
-__all__ = ["format_time", "format_run"]
+__all__ = ["format_time", "format_machine", "format_targets", "format_run", "FORMATTERS"]
 
 
 def format_time(seconds):
@@ -113,12 +113,14 @@ FORMATTERS = {"optimizer": format_optimizer, "mlp": format_mlp, "startup": forma
               "interactivity": format_interactivity}
 
 
+def format_machine(m):
+    return (f"{m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB; Python {m['python']}, NumPy {m['numpy']}, "
+            f"Numba {m['numba']}, PyTorch {m['torch'] or 'not installed'}; load average {m['load_average']}")
+
+
 def format_run(results):
     """The whole report: machine line, one table per row that was run, then every target's verdict."""
-    m = results["machine"]
-    parts = [f"{m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB; Python {m['python']}, NumPy {m['numpy']}, "
-             f"Numba {m['numba']}, PyTorch {m['torch'] or 'not installed'}; load average "
-             f"{m['load_average']} before, {results['load_average_after']} after"]
+    parts = [format_machine(results["machine"]) + f" before, {results['load_average_after']} after"]
     targets = []
     for name, row in results["rows"].items():
         parts.append(FORMATTERS[name](row))
