@@ -18,11 +18,14 @@ write gradients into buffers you own: `_logsumexp_row`, `_softmax_row`, `_softma
 `_softmax_xent_kernel`, `_bce_with_logits_kernel`, `_mse_kernel`, each returning the mean loss.
 """
 import math
+import sys
 
 import numpy as np
 from numba import njit
 
 from course_lib import _validate
+from course_lib import activations
+from course_lib._numba_cache import forget_if_dependencies_changed
 from course_lib.activations import _sigmoid, _softplus
 
 __all__ = ["softmax", "log_softmax", "softmax_cross_entropy", "binary_cross_entropy_with_logits", "mse"]
@@ -250,3 +253,7 @@ def mse(pred, target):
     dp = np.empty_like(p)
     loss = _mse_kernel(p.reshape(-1), t.reshape(-1), dp.reshape(-1))
     return p.dtype.type(loss), dp
+
+
+# The loss kernels compile in activations' formulas; Numba's cache only watches this file (see _numba_cache).
+forget_if_dependencies_changed(sys.modules[__name__], [activations])

@@ -45,11 +45,14 @@ Parameters live in ONE flat buffer (`flat_params`), and `params` is the list of 
 whole model in one kernel call. The pass's intermediate arrays (z, a, their gradients) live in a scratch buffer kept
 per batch size, so a training step allocates nothing that grows with N.
 """
+import sys
+
 import numpy as np
 from numba import njit
 
 from course_lib import _validate
-from course_lib import activations
+from course_lib import activations, losses, regularization
+from course_lib._numba_cache import forget_if_dependencies_changed
 from course_lib.activations import ACTIVATION_CODES, _sigmoid, activation_code
 from course_lib.losses import _bce_with_logits_kernel, _mse_kernel, _softmax_row, _softmax_xent_kernel
 from course_lib.optim.flat import flat_parameters
@@ -708,3 +711,7 @@ class MLP:
             extras += f", dropout={self.dropout}"
         return (f"MLP({list(self.sizes)}, activation={self.activation!r}, output={self.output!r}{extras}, "
                 f"dtype={np.dtype(self.dtype).name}, n_params={self.n_params})")
+
+
+# The kernels above compile in code from these modules; Numba's cache only watches this file (see _numba_cache).
+forget_if_dependencies_changed(sys.modules[__name__], [activations, losses, regularization])
