@@ -11,7 +11,10 @@ not part of the target).
 
 An explorer that works in a background thread and has ``app.wait()`` (the training playground) is timed from
 the move until ``wait()`` returns, i.e. until the new network is trained and drawn. Only its learning rate is
-moved (by -20% and +25%), so every update trains the default network (what the goal is about) again.
+moved (by -20% and +25%), so every update trains the default network (what the goal is about) again. It is
+measured twice: as a student gets it (OpenBLAS's default thread count), and with BLAS limited to one thread
+(``one_blas_thread``), because its many small matrix products pay for the second thread (see
+docs/performance.md).
 
 Explorers are found, not listed: every public function of a module in `course_lib.widgets` that builds an
 `Explorer` with no arguments, so one that lands later is measured without touching this file. The training
@@ -24,6 +27,7 @@ import time
 
 import numpy as np
 
+from benchmarks import blas
 from benchmarks.timing import summarize
 
 __all__ = ["discover", "run"]
@@ -154,9 +158,22 @@ def run(moves=20, render_moves=5, every_control=True):
             results.append({"explorer": name, "error": f"{type(exc).__name__}: {exc}", "compute": None,
                             "goal_s": _goal(name)})
             continue
-        if probe is not None:
-            results.append({"explorer": name, "goal_s": _goal(name), **probe})
+        if probe is None:
+            continue
+        if probe["background"] and blas.available():
+            probe["one_blas_thread"] = _with_one_blas_thread(build, moves, every_control)
+        results.append({"explorer": name, "goal_s": _goal(name), **probe})
     return {"results": results, "targets": targets(results)}
+
+
+def _with_one_blas_thread(build, moves, every_control):
+    """The compute timings again with BLAS limited to one thread (what a fix in course_lib would give)."""
+    before = blas.get_threads()
+    blas.set_threads(1)
+    try:
+        return measure(build, moves, 0, every_control)["compute"]
+    finally:
+        blas.set_threads(max(before))
 
 
 def _goal(name):

@@ -97,7 +97,9 @@ def format_interactivity(row):
         rows.append([r["explorer"] + (" (until trained)" if r.get("background") else ""), r["moves"],
                      _spread(r["compute"]), f"{r['slowest_control']} {format_time(r['slowest_control_median_s'])}",
                      format_time(r["render"] and r["render"]["median_s"]), f"{r['goal_s'] * 1e3:.0f} ms"])
-    return "Interactivity: one control move\n" + _table(header, rows)
+    notes = [f"{r['explorer']} with one BLAS thread: {_spread(r['one_blas_thread'])}"
+             for r in row["results"] if r.get("one_blas_thread")]
+    return "\n".join(["Interactivity: one control move (compute time; render is extra)", _table(header, rows)] + notes)
 
 
 def format_targets(targets):
