@@ -11,10 +11,12 @@ not part of the target).
 
 An explorer that works in a background thread and has ``app.wait()`` (the training playground) is timed from
 the move until ``wait()`` returns, i.e. until the new network is trained and drawn. Only its learning rate is
-moved (by -20% and +25%), so every update trains the default network (what the goal is about) again. It is
-measured twice: as a student gets it (OpenBLAS's default thread count), and with BLAS limited to one thread
-(``one_blas_thread``), because its many small matrix products pay for the second thread (see
-docs/performance.md).
+moved (by -20% and +25%), so every update trains the default network (what the goal is about) again.
+
+Every explorer is measured twice, on two copies moved alternately: as a student gets it (OpenBLAS's default
+thread count, one per core; the target is judged on this), and with BLAS limited to one thread
+(``one_blas_thread``), because the small matrix products of the explorers that train or propagate through
+networks pay for the second thread (see docs/performance.md).
 
 Explorers are found, not listed: every public function of a module in `course_lib.widgets` that builds an
 `Explorer` with no arguments, so one that lands later is measured without touching this file. The training
@@ -88,56 +90,87 @@ def _targets_for(control):
     return None
 
 
+def _use_blas(threads, default):
+    if threads is not None or default is not None:
+        blas.set_threads(default if threads is None else threads)
+
+
+def _move(app, name, value, background):
+    """Set one control; the seconds until the explorer has updated (until trained, for a background one)."""
+    start = time.perf_counter()
+    app.controls[name].value = value
+    if background:
+        app.wait()
+        return time.perf_counter() - start
+    return app.last_update_seconds
+
+
 def measure(build, moves=20, render_moves=5, every_control=True):
     """Build one explorer and move its controls `moves` times (and each at least once with `every_control`);
     the timings (see the module docstring), or None if `build` returns something other than an `Explorer`.
-    The figure is rendered after the first `render_moves` moves only (rendering takes far longer than updating)."""
+
+    Two copies are built: one runs with OpenBLAS's default thread count, one with a single BLAS thread, and
+    every move is made on both, in alternating order. The first copy's figure is rendered after the first
+    `render_moves` moves (rendering takes far longer than updating).
+    """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     from course_lib.widgets import Explorer
 
-    start = time.perf_counter()
-    app = build()
-    build_s = time.perf_counter() - start
-    if not isinstance(app, Explorer):
-        return None
-    canvas = FigureCanvasAgg(app.figure)
-    background = callable(getattr(app, "wait", None))
-    if background and "lr" in app.controls:  # retrain the default net, with a slightly different learning rate
-        lr = app.controls["lr"].value
-        plan = {"lr": [lr * 0.8, lr * 1.25]}
-        app.wait()  # the run that building it started
-    else:
-        plan = {name: _targets_for(c) for name, c in app.controls.items()}
-    names = [name for name, values in plan.items() if values is not None]
-    compute, render, per_control, errors = [], [], {}, []
-    for k in range(max(moves, len(names)) if every_control else moves):
-        name = names[k % len(names)]
-        control = app.controls[name]
-        if not _movable(control):  # this explorer hides or disables it for the current setting
-            continue
-        start = time.perf_counter()
-        control.value = plan[name][(k // len(names)) % 2]
-        if background:
-            app.wait()
-            seconds = time.perf_counter() - start
-        else:
-            seconds = app.last_update_seconds
-        if app.error is not None:
-            errors.append(f"{name}: {type(app.error).__name__}: {app.error}")
-        compute.append(seconds)
-        per_control.setdefault(name, []).append(seconds)
-        if len(render) < render_moves:
+    conditions = {"default": None, "one_blas_thread": 1} if blas.available() else {"default": None}
+    default_threads = max(blas.get_threads(), default=None)
+    apps, build_s = {}, None
+    try:
+        for label, threads in conditions.items():
+            _use_blas(threads, default_threads)
             start = time.perf_counter()
-            canvas.draw()
-            render.append(time.perf_counter() - start)
+            apps[label] = build()
+            build_s = build_s or time.perf_counter() - start
+            if not isinstance(apps[label], Explorer):
+                return None
+        app = apps["default"]
+        canvas = FigureCanvasAgg(app.figure)
+        background = callable(getattr(app, "wait", None))
+        if background and "lr" in app.controls:  # retrain the default net, with a slightly different learning rate
+            lr = app.controls["lr"].value
+            plan = {"lr": [lr * 0.8, lr * 1.25]}
+            for label, threads in conditions.items():
+                _use_blas(threads, default_threads)
+                apps[label].wait()  # the run that building it started
+        else:
+            plan = {name: _targets_for(c) for name, c in app.controls.items()}
+        names = [name for name, values in plan.items() if values is not None]
+        labels = list(conditions)
+        samples = {label: [] for label in labels}
+        render, per_control, errors = [], {}, []
+        for k in range(max(moves, len(names)) if every_control else moves):
+            name = names[k % len(names)]
+            if not _movable(app.controls[name]):  # this explorer hides or disables it for the current setting
+                continue
+            value = plan[name][(k // len(names)) % 2]
+            for j in range(len(labels)):
+                label = labels[(k + j) % len(labels)]
+                _use_blas(conditions[label], default_threads)
+                samples[label].append(_move(apps[label], name, value, background))
+            _use_blas(None, default_threads)
+            if app.error is not None:
+                errors.append(f"{name}: {type(app.error).__name__}: {app.error}")
+            per_control.setdefault(name, []).append(samples["default"][-1])
+            if len(render) < render_moves:
+                start = time.perf_counter()
+                canvas.draw()
+                render.append(time.perf_counter() - start)
+    finally:
+        _use_blas(None, default_threads)
     slowest = max(per_control, key=lambda n: np.median(per_control[n])) if per_control else None
+    compute = samples["default"]
     return {
         "build_s": build_s,
         "background": background,
         "controls_moved": sorted(per_control),
         "moves": len(compute),
         "compute": summarize(compute) if compute else None,
+        "one_blas_thread": summarize(samples["one_blas_thread"]) if compute and len(labels) > 1 else None,
         "render": summarize(render) if render else None,
         "slowest_control": slowest,
         "slowest_control_median_s": float(np.median(per_control[slowest])) if slowest else None,
@@ -158,22 +191,9 @@ def run(moves=20, render_moves=5, every_control=True):
             results.append({"explorer": name, "error": f"{type(exc).__name__}: {exc}", "compute": None,
                             "goal_s": _goal(name)})
             continue
-        if probe is None:
-            continue
-        if probe["background"] and blas.available():
-            probe["one_blas_thread"] = _with_one_blas_thread(build, moves, every_control)
-        results.append({"explorer": name, "goal_s": _goal(name), **probe})
+        if probe is not None:
+            results.append({"explorer": name, "goal_s": _goal(name), **probe})
     return {"results": results, "targets": targets(results)}
-
-
-def _with_one_blas_thread(build, moves, every_control):
-    """The compute timings again with BLAS limited to one thread (what a fix in course_lib would give)."""
-    before = blas.get_threads()
-    blas.set_threads(1)
-    try:
-        return measure(build, moves, 0, every_control)["compute"]
-    finally:
-        blas.set_threads(max(before))
 
 
 def _goal(name):
