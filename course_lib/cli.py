@@ -38,6 +38,10 @@ def _cmd_lab(args):
         command.append("--no-browser")
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         command.append("--allow-root")  # containers and CI machines often run as root
+    # The course's matrices are small: threaded BLAS adds overhead, and on a busy machine spin-waiting threads make
+    # a training step many times slower. Kernels started by this server inherit one BLAS thread unless you say otherwise.
+    for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(variable, "1")
     os.chdir(root)  # nbgrader reads nbgrader_config.py from the folder the server starts in
     os.execv(sys.executable, command)
 
@@ -131,7 +135,8 @@ def build_parser():
     grade.add_argument("--db", metavar="URL", help="gradebook database URL, e.g. postgresql://user@host/course "
                        "(default: sqlite in --out/gradebook.db)")
     grade.add_argument("--out", metavar="DIR", help="where results go (default: the course folder)")
-    grade.add_argument("--timeout", type=float, default=120.0, metavar="S", help="seconds per cell (default 120)")
+    grade.add_argument("--timeout", type=float, default=120.0, metavar="S",
+                       help="seconds per cell of student code (default 120)")
     grade.add_argument("--limit", type=float, default=1800.0, metavar="S",
                        help="wall-clock seconds per submission (default 1800)")
     grade.add_argument("--force", action="store_true", help="regrade submissions that have not changed too")
