@@ -5,8 +5,10 @@ Every module teaches one idea and can be read like the lecture:
 - `activations`, `losses`, `layers`: forward and backward passes (Numba kernels beside validated functions).
 - `graph`: a scalar autodiff `Value` (the computation-graph lecture); `jacobian`: numeric gradients and checks.
 - `ema`: exponential moving averages with bias correction; `optim`: the optimizers; `schedules`: learning rates.
-- `model`, `init`, `train`, `data`, `landscapes`, `plots`, `widgets`: networks, training and pictures.
-- `grading`: the helpers that the assignments' tests use to explain what is wrong.
+- `model`, `init`, `train`, `regularization`, `ensembles`, `transfer`: networks, training, penalties, ensembles.
+- `data`, `landscapes`, `plots`, `widgets`: data sets, loss landscapes, pictures and explorations.
+- `grading`: the helpers that the assignments' tests use to explain what is wrong; `release`, `verify`, `grade`:
+  the instructor's tools behind the `course` command.
 
 Submodules load on first use (``course_lib.optim`` works after ``import course_lib``), so importing the package
 stays fast.
@@ -20,7 +22,8 @@ __all__ = ["seed", "__version__"]
 
 _SUBMODULES = {
     "activations", "losses", "layers", "graph", "jacobian", "ema", "optim", "schedules", "model", "init",
-    "train", "data", "landscapes", "plots", "widgets", "grading", "metrics", "regularization", "clipping",
+    "train", "data", "landscapes", "plots", "widgets", "grading", "regularization", "clipping", "ensembles",
+    "transfer", "release", "verify", "grade",
 }
 
 
