@@ -43,6 +43,7 @@ ASSIGNMENT = "assignments/01_computation_graphs/01_computation_graphs.ipynb"
 
 SERVER_START_SECONDS = 180   # JupyterLab imports nbgrader's extensions: 10-20 s on a busy two-core machine
 RUN_ALL_SECONDS = 300        # the lecture notebook takes ~15 s in a warm kernel; Numba compiles on a cold cache
+KERNEL_START_SECONDS = 180   # a kernel starts in a few seconds, much longer while the whole suite runs
 UI_SECONDS = 60              # anything the page should do in about a second
 
 
@@ -188,7 +189,7 @@ def _open(page, lab, path, workspace):
     _wait_for_idle_kernel(page)
 
 
-def _wait_for_idle_kernel(page, timeout=UI_SECONDS):
+def _wait_for_idle_kernel(page, timeout=KERNEL_START_SECONDS):
     # The status bar reads "Python 3 (ipykernel) | Idle" once the kernel is connected and has nothing to do.
     page.locator(".jp-StatusBar-TextItem", has_text=re.compile(r"Python 3.*\| Idle")).wait_for(
         timeout=timeout * 1000)
