@@ -138,11 +138,13 @@ class BatchNormCache(NamedTuple):
 
 
 @njit(cache=True, error_model="numpy")
-def _batchnorm_train_kernel(x, gamma, beta, running_mean, running_var, momentum, eps):
-    """Batch statistics (two passes, float64 sums), the running-statistic update in place, then x_hat and out."""
+def _batch_statistics(x, running_mean, running_var, momentum):
+    """Column means mu_B and biased variances var_B of x (N, D), as float64 (two passes), and the running update in
+    place, as PyTorch's BatchNorm1d: running_mean <- (1 - m) running_mean + m mu_B and running_var <- (1 - m)
+    running_var + m var_B N / (N - 1) (the UNBIASED variance). Returns (mu_B, var_B). Shared with `model`."""
     n, d = x.shape
     mean64 = np.zeros(d)
-    sq64 = np.zeros(d)
+    var64 = np.zeros(d)
     for i in range(n):
         for j in range(d):
             mean64[j] += x[i, j]
@@ -151,16 +153,26 @@ def _batchnorm_train_kernel(x, gamma, beta, running_mean, running_var, momentum,
     for i in range(n):
         for j in range(d):
             diff = x[i, j] - mean64[j]
-            sq64[j] += diff * diff
+            var64[j] += diff * diff
+    for j in range(d):
+        var64[j] /= n  # biased: used to normalize
+        running_mean[j] = (1.0 - momentum) * running_mean[j] + momentum * mean64[j]
+        running_var[j] = (1.0 - momentum) * running_var[j] + momentum * var64[j] * n / (n - 1.0)  # unbiased
+    return mean64, var64
+
+
+@njit(cache=True, error_model="numpy")
+def _batchnorm_train_kernel(x, gamma, beta, running_mean, running_var, momentum, eps):
+    """Batch statistics and the running-statistic update (`_batch_statistics`), then x_hat and out."""
+    n, d = x.shape
+    mean64, var64 = _batch_statistics(x, running_mean, running_var, momentum)
     mean = np.empty(d, dtype=x.dtype)
     var = np.empty(d, dtype=x.dtype)
     inv_std = np.empty(d, dtype=x.dtype)
     for j in range(d):
         mean[j] = mean64[j]
-        var[j] = sq64[j] / n  # biased: used to normalize
-        inv_std[j] = 1.0 / np.sqrt(sq64[j] / n + eps)
-        running_mean[j] = (1.0 - momentum) * running_mean[j] + momentum * mean64[j]
-        running_var[j] = (1.0 - momentum) * running_var[j] + momentum * (sq64[j] / (n - 1))  # unbiased
+        var[j] = var64[j]
+        inv_std[j] = 1.0 / np.sqrt(var64[j] + eps)
     x_hat = np.empty_like(x)
     out = np.empty_like(x)
     for i in range(n):

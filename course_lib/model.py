@@ -51,9 +51,10 @@ import numpy as np
 from numba import njit
 
 from course_lib import _validate
-from course_lib import activations, losses, regularization
+from course_lib import activations, layers, losses, regularization
 from course_lib._numba_cache import forget_if_dependencies_changed
 from course_lib.activations import ACTIVATION_CODES, _sigmoid, activation_code
+from course_lib.layers import _batch_statistics
 from course_lib.losses import _bce_with_logits_kernel, _mse_kernel, _softmax_row, _softmax_xent_kernel
 from course_lib.optim.flat import flat_parameters
 from course_lib.regularization import _penalty_kernel
@@ -150,22 +151,9 @@ def _batchnorm_train_forward(z, running_mean, running_var, momentum, eps, inv_st
     stores inv_std = 1 / sqrt(var_B + eps) (D,) for the backward pass. (gamma and beta are applied by
     `_activation_forward`, so that z keeps xhat for the backward pass.)"""
     n, d = z.shape
-    mu = np.zeros(d)
-    var = np.zeros(d)
-    for i in range(n):
-        for j in range(d):
-            mu[j] += z[i, j]
+    mu, var = _batch_statistics(z, running_mean, running_var, momentum)
     for j in range(d):
-        mu[j] /= n
-    for i in range(n):
-        for j in range(d):
-            dev = z[i, j] - mu[j]
-            var[j] += dev * dev
-    for j in range(d):
-        var[j] /= n
         inv_std[j] = 1.0 / np.sqrt(var[j] + eps)
-        running_mean[j] = (1.0 - momentum) * running_mean[j] + momentum * mu[j]
-        running_var[j] = (1.0 - momentum) * running_var[j] + momentum * var[j] * n / (n - 1.0)
     for i in range(n):
         for j in range(d):
             z[i, j] = (z[i, j] - mu[j]) * inv_std[j]
@@ -714,4 +702,4 @@ class MLP:
 
 
 # The kernels above compile in code from these modules; Numba's cache only watches this file (see _numba_cache).
-forget_if_dependencies_changed(sys.modules[__name__], [activations, losses, regularization])
+forget_if_dependencies_changed(sys.modules[__name__], [activations, layers, losses, regularization])
