@@ -62,7 +62,8 @@ def test_the_same_notebook_always_gets_the_same_parts(hundred):
 def test_a_rerun_regrades_nothing_and_rewrites_the_same_grades(hundred, course):
     run, _, base = hundred
     before = (base / "out" / "grades.csv").read_text()
-    again = grade([ASSIGNMENT], base / "submissions", root=course, out=base / "out", jobs=2, progress=False)
+    again = grade([ASSIGNMENT], base / "submissions", root=course, out=base / "out", jobs=2, cell_timeout=60,
+                  progress=False)
     assert (again.regraded, again.unchanged) == (0, 100)
     assert (base / "out" / "grades.csv").read_text() == before
 

@@ -256,7 +256,7 @@ def test_the_scan_never_fails_on_any_text(text):
 def test_the_guard_puts_back_a_replaced_numpy_function_and_says_so():
     original = np.isclose
     guard.install()
-    guard.snapshot_modules()
+    guard.snapshot()
     try:
         np.isclose = lambda *a, **k: True
         assert guard.before_test() == ["numpy.isclose"]
@@ -273,7 +273,7 @@ def test_the_guard_puts_back_a_replaced_numpy_function_and_says_so():
 def graded_cell(*outputs):
     cell = new_code_cell("check()", metadata={"nbgrader": {"grade": True, "solution": False, "locked": True,
                                                            "grade_id": "t", "points": 2}})
-    cell.outputs = list(outputs)
+    cell.outputs, cell.execution_count = list(outputs), 1
     return new_notebook(cells=[cell])
 
 
@@ -287,6 +287,47 @@ def graded_cell(*outputs):
 def test_a_test_cell_scores_its_points_exactly_when_it_raises_nothing(outputs, score):
     (row,) = score_cells(graded_cell(*outputs), "nb")
     assert (row["score"], row["max_score"]) == (score, 2.0)
+
+
+@pytest.mark.parametrize("output, nbgraders_score", [
+    (new_output("stream", name="stderr", text="RuntimeWarning: overflow\n"), 0.0),
+    (new_output("execute_result", data={"text/plain": "False"}, execution_count=1), 2.0),
+    (new_output("execute_result", data={"text/plain": "0.5"}, execution_count=1), 0.5),
+])
+def test_nbgraders_own_rule_is_what_the_grader_works_around(output, nbgraders_score):
+    """nbgrader scores stderr as a failure and reads a trailing value as the score: the holes the grader closes."""
+    from nbgrader.utils import determine_grade
+
+    assert determine_grade(graded_cell(output).cells[0]) == (nbgraders_score, 2.0)
+
+
+@pytest.mark.parametrize("outputs", [[], [new_output("stream", name="stdout", text="ok\n")],
+                                     [new_output("error", ename="NameError", evalue="x", traceback=[])]])
+def test_the_workers_scoring_rule_is_nbgraders_for_cleaned_test_cells(outputs):
+    from nbgrader.utils import determine_grade
+
+    nb = graded_cell(*outputs)
+    (row,) = score_cells(nb, "nb")
+    assert (row["score"], row["max_score"]) == determine_grade(nb.cells[0])
+
+
+@pytest.mark.parametrize("answer, score", [("YOUR ANSWER HERE", 0.0), ("Because exp overflows.", None)])
+def test_a_written_answer_scores_0_untouched_and_waits_for_a_human_otherwise(answer, score):
+    from nbgrader.utils import compute_checksum, determine_grade
+
+    meta = {"grade": True, "solution": True, "locked": False, "grade_id": "why", "points": 1}
+    handed_out = new_markdown_cell("YOUR ANSWER HERE", metadata={"nbgrader": meta})
+    meta["checksum"] = compute_checksum(handed_out)
+    nb = new_notebook(cells=[new_markdown_cell(answer, metadata={"nbgrader": dict(meta)})])
+    (row,) = score_cells(nb, "nb", release=new_notebook(cells=[handed_out]))
+    assert row["score"] == score == determine_grade(nb.cells[0])[0]
+
+
+def test_a_test_cell_that_never_ran_scores_nothing():
+    nb = graded_cell()
+    nb.cells[0].execution_count = None
+    (row,) = score_cells(nb, "nb")
+    assert row["score"] == 0.0
 
 
 def test_stderr_in_a_test_cell_is_kept_as_ordinary_output():

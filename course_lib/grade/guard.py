@@ -6,10 +6,12 @@ input transformer that blanks every later cell (an empty test cell raises nothin
 (`course_lib.grade.worker`) calls this module through IPython's ``user_expressions``, which are evaluated without
 passing through the input transformers:
 
-- `install()` once, before any cell runs: remembers IPython's transformer lists, event callbacks and methods;
-- `snapshot_modules()` just before the first cell the student controls: remembers the attributes of NumPy, math,
-  builtins, warnings and course_lib (every loaded submodule);
-- `protect(names)` after each read-only cell: remembers the values it bound (``check_close``, ``np``, helpers);
+- `install()` once, before any cell runs: finds the IPython shell;
+- `snapshot()` just before the first cell the student controls: remembers the attributes of NumPy, math,
+  builtins, warnings and course_lib (every loaded submodule), IPython's transformer lists, event callbacks and
+  methods, and sys's streams and hooks;
+- `protect(names)` after each read-only cell: remembers the values it bound (``check_close``, ``np``, helpers) and,
+  with `readonly_start()` before it, what it added to IPython's lists;
 - `before_test()` before each test cell: puts all of that back and returns what it had to restore, so the worker can
   flag the submission ("numpy.isclose was replaced").
 
@@ -50,37 +52,51 @@ def _lists(ip):
 
 
 def install():
-    """Remember IPython's machinery as it is before any notebook cell runs. Returns True."""
-    ip = _shell()
-    _state["ip"] = ip
+    """Find the IPython shell. Called once, before any notebook cell runs. Returns True."""
+    _state["ip"] = _shell()
+    return True
+
+
+def snapshot():
+    """Remember the watched modules, IPython's transformer lists, event callbacks and methods, and sys's streams
+    as they are now: just before the first cell the student controls. Returns how many modules are watched."""
+    _state["modules"] = {name: (module, dict(vars(module))) for name, module in list(sys.modules.items())
+                         if module is not None and name.split(".")[0] in _WATCHED_ROOTS}
+    ip = _state["ip"]
     if ip is not None:
         _state["manager"] = ip.input_transformer_manager
         _state["events"] = ip.events
         _state["lists"] = {name: (live, list(live)) for name, live in _lists(ip).items()}
         _state["instance"] = set(vars(ip))
     _state["sys"] = {name: getattr(sys, name, None) for name in _SYS_ATTRS}
-    return True
-
-
-def snapshot_modules():
-    """Remember every attribute of the watched modules that are loaded now. Returns how many modules."""
-    _state["modules"] = {name: (module, dict(vars(module))) for name, module in list(sys.modules.items())
-                         if module is not None and name.split(".")[0] in _WATCHED_ROOTS}
     return len(_state["modules"])
 
 
+def readonly_start():
+    """Before a read-only cell that runs after student code: note IPython's lists, so that what the instructor's
+    cell adds to them (``%matplotlib`` registers callbacks) can be kept."""
+    _state["pending"] = {name: list(live) for name, (live, _) in _state.get("lists", {}).items()}
+    return True
+
+
 def protect(names):
-    """Remember the current values of `names` in the notebook's namespace (those a read-only cell just bound)."""
+    """After a read-only cell: remember the values of `names` in the notebook's namespace (those it bound), and
+    keep whatever it added to IPython's lists since `readonly_start`."""
     ip = _state["ip"]
     namespace = ip.user_ns if ip is not None else {}
     for name in names:
         if name in namespace:
             _state["names"][name] = namespace[name]
+    for name, before in _state.pop("pending", {}).items():
+        live, saved = _state["lists"][name]
+        saved += [item for item in live if not any(item is old for old in before)]
     return len(_state["names"])
 
 
 def before_test():
     """Put back everything remembered; return a sorted list of what had been changed (empty when nothing)."""
+    if "sys" not in _state:  # no snapshot yet: no student code has run in this kernel
+        return []
     changed = set()
     for name, (module, saved) in _state["modules"].items():
         if sys.modules.get(name) is not module:
@@ -93,7 +109,7 @@ def before_test():
             if current.get(key, _MISSING) is not value:
                 current[key] = value
                 changed.add(f"{name}.{key}")
-    for key, value in _state.get("sys", {}).items():
+    for key, value in _state["sys"].items():
         if getattr(sys, key, None) is not value:
             setattr(sys, key, value)
             changed.add(f"sys.{key}")

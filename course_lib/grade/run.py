@@ -1,7 +1,8 @@
 """`course grade`: autograde a whole class, each submission in a process of its own, and keep what was done.
 
 1. `collect` finds the submissions; nbgrader's generate_assignment (through `course_lib.release.generate`) builds
-   a temporary course with each assignment's source, release and a gradebook of its cells.
+   a course with each assignment's source, release and a gradebook of its cells, kept in the user's cache folder
+   (``~/.cache/course-grade/courses/<hash of the sources>``) for the next run.
 2. Each submission gets a fingerprint: the hash of its files, of the assignment's source notebook and of the grading
    settings. A submission whose fingerprint matches its state file (``OUT/.course-grade/<assignment>/<student>.json``)
    is not graded again; anything else is (``--force`` regrades everything).
@@ -32,9 +33,9 @@ from course_lib.grade.collect import CollectError, collect
 from course_lib.grade.repair import grade_id, kind
 from course_lib.grade.worker import unscored, write_atomic
 from course_lib.release import RELEASE_DIR, SOURCE_DIR, ReleaseError, generate, known_ids, read_notebook
+from course_lib.verify import CELL_TIMEOUT  # seconds per cell, as for `course verify`
 
 GRADER_VERSION = "1"  # part of every fingerprint: bump it when a change to the grader changes scores
-CELL_TIMEOUT = 120.0  # seconds per cell, as nbgrader_config.py's ExecutePreprocessor.timeout
 TIME_LIMIT = 1800.0  # seconds of wall-clock time per submission
 STATE = ".course-grade"
 _KILL_GRACE = 5.0
@@ -104,9 +105,16 @@ def _retry(action, attempts=4):
             time.sleep(0.5 + attempt)
 
 
-def _template(root, chosen, out):
-    """The temporary course nbgrader generated for `chosen` (sources, releases, a gradebook of their cells),
-    kept under OUT/.course-grade/course/<hash of the sources> so that a re-run does not generate it again."""
+def _cache_dir():
+    """Where generated courses are kept between runs: the user's cache folder (XDG_CACHE_HOME or ~/.cache)."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "course-grade"
+
+
+def _template(root, chosen):
+    """The course nbgrader generated for `chosen` (sources, releases, a gradebook of their cells), kept in the
+    user's cache folder under the hash of the sources, so that a re-run (or another --out) does not generate it
+    again: nbgrader's generate_assignment takes tens of seconds."""
     digest = hashlib.sha256(GRADER_VERSION.encode())
     config = root / "nbgrader_config.py"
     digest.update(config.read_bytes() if config.is_file() else b"")
@@ -114,7 +122,8 @@ def _template(root, chosen, out):
         folder = root / SOURCE_DIR / aid
         for path in sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
             digest.update(f"{aid}/{path.relative_to(folder)}".encode() + b"\0" + path.read_bytes())
-    kept = out / STATE / "course" / digest.hexdigest()[:20]
+    digest.update(str(root).encode())
+    kept = _cache_dir() / "courses" / digest.hexdigest()[:24]
     if (kept / "course" / ".complete").is_file():
         return kept / "course"
     kept.parent.mkdir(parents=True, exist_ok=True)
@@ -279,7 +288,7 @@ def grade(ids=None, submissions=".", root=".", out=None, jobs=None, db=None, cel
     out.mkdir(parents=True, exist_ok=True)
     results, todo, problems = {}, [], []
     with tempfile.TemporaryDirectory(prefix="course-grade-") as tmp:
-        course = _template(root, chosen, out)
+        course = _template(root, chosen)
         template = f"sqlite:///{course / 'gradebook.db'}"
         try:
             course_id = None

@@ -18,7 +18,7 @@ next student. The worker
    - before every test cell the guard (`course_lib.grade.guard`) puts back whatever student code changed in NumPy,
      course_lib, the tests' helper names and IPython's input transformers, and reports it;
 
-4. scores the test cells as nbgrader does (`nbgrader.utils.determine_grade`) after two documented changes:
+4. scores the test cells by nbgrader's rule (`nbgrader.utils.determine_grade`) after two documented changes:
 
    - stderr output in a TEST cell does not cost the points: the cell's assertions decide. A warning that the
      student's code triggers inside a test (a NumPy RuntimeWarning, a DeprecationWarning) is shown to the student
@@ -40,16 +40,20 @@ import sys
 import time
 from pathlib import Path
 
-import nbformat
-from jupyter_core.utils import run_sync
-from nbclient import NotebookClient
-from nbclient.exceptions import CellTimeoutError, DeadKernelError
-from nbformat.v4 import new_code_cell, new_output
+# nbformat imports jsonschema, which imports rfc3987_syntax when it is installed, and that compiles a grammar on
+# import: about 3 s of CPU in every worker. Notebooks never use its URI formats, so the worker goes without it.
+sys.modules.setdefault("rfc3987_syntax", None)
 
-from course_lib.grade import kernel, report
-from course_lib.grade.repair import SubmissionError, grade_id, kind, load_submission, restore, role
-from course_lib.grade.scan import protected_names, scan
-from course_lib.release import read_notebook
+import nbformat  # noqa: E402  (after the line above)
+from jupyter_core.utils import run_sync  # noqa: E402
+from nbclient import NotebookClient  # noqa: E402
+from nbclient.exceptions import CellTimeoutError, DeadKernelError  # noqa: E402
+from nbformat.v4 import new_code_cell, new_notebook, new_output  # noqa: E402
+
+from course_lib.grade import kernel, report  # noqa: E402
+from course_lib.grade.repair import SubmissionError, grade_id, kind, load_submission, restore, role  # noqa: E402
+from course_lib.grade.scan import protected_names, scan  # noqa: E402
+from course_lib.release import read_notebook  # noqa: E402
 
 OUTPUT_LIMIT = 100_000  # characters of stream output kept per cell; the rest is counted, not stored
 INTERRUPT_GRACE = 5.0  # seconds a kernel gets to answer after SIGINT before it is killed
@@ -110,8 +114,15 @@ class Runner:
                               startup_timeout=120, shutdown_kernel="immediate", record_timing=False)
         self.client._kept, self.client._dropped = {}, {}
         self.client.km = self.client.create_kernel_manager()
-        self.client.start_new_kernel()
-        self.client.start_new_kernel_client()
+        # Unix sockets, not TCP ports: a free port picked for one kernel can be taken by another kernel starting
+        # at the same moment ("Address already in use"), which leaves the client waiting for a dead kernel.
+        self.client.km.transport = "ipc"
+        self.client.km.ip = str(Path(os.environ.get("JUPYTER_RUNTIME_DIR", self.cwd)) / f"k{self.restarts}")
+        try:
+            self.client.start_new_kernel()
+            self.client.start_new_kernel_client()
+        except Exception as exc:
+            raise _GiveUp(f"the kernel did not start ({type(exc).__name__}: {exc})") from None
         self.snapshot_taken = False
         self._guard("install()")
 
@@ -163,9 +174,11 @@ class Runner:
         cell = self.nb.cells[index]
         what = role(cell)
         try:
-            if what == "student" and not self.snapshot_taken:
-                self._guard("snapshot_modules()")
+            if what in ("student", "test") and not self.snapshot_taken:
+                self._guard("snapshot()")
                 self.snapshot_taken = True
+            if what == "readonly" and self.snapshot_taken:
+                self._guard("readonly_start()")
             if what == "test":
                 changed = self._guard("before_test()")
                 if changed and record:
@@ -182,9 +195,9 @@ class Runner:
             return "dead"
         finally:
             self._timeout = self.cell_timeout
-        if self.protect.get(index):
+        if what == "readonly":
             try:
-                self._guard(f"protect({self.protect[index]!r})")
+                self._guard(f"protect({self.protect.get(index, [])!r})")
             except (CellTimeoutError, DeadKernelError):
                 return "dead"
         return "ok"
@@ -198,9 +211,20 @@ class Runner:
         except (CellTimeoutError, DeadKernelError, _GiveUp):
             return False
 
+    def _skip(self, indices, why):
+        """Mark the cells in `indices` that have not finished as not run (so a test among them scores 0)."""
+        self.events.append(why)
+        self.not_run = [i for i in indices if i not in self.done]
+        for index in self.not_run:
+            self.nb.cells[index].outputs.append(_error("NotRun", f"not run: {why}"))
+
     def run(self):
-        self.start()
         indices = [i for i, c in enumerate(self.nb.cells) if c.cell_type == "code"]
+        try:
+            self.start()
+        except _GiveUp as exc:
+            self._skip(indices, str(exc))
+            return
         for position, index in enumerate(indices):
             cell = self.nb.cells[index]
             try:
@@ -230,10 +254,7 @@ class Runner:
                 else:
                     self.done.append(index)
             except _GiveUp as exc:
-                self.events.append(str(exc))
-                self.not_run = [i for i in indices[position + 1:]]
-                for later in self.not_run:
-                    self.nb.cells[later].outputs = [_error("NotRun", f"not run: {exc}")]
+                self._skip(indices[position:], str(exc))
                 break
             dropped = self.client._dropped.get(index, 0) if self.client else 0
             if dropped:
@@ -269,11 +290,27 @@ def neutralise(cell):
     cell.outputs = outputs
 
 
-def score_cells(nb, notebook, upto=None):
-    """[{notebook, cell, kind, score, max_score, message}] for the graded cells of an executed notebook (test
-    cells only up to cell index `upto`, for progress reports)."""
-    from nbgrader.utils import determine_grade
+def determine_grade(cell, handed_out=None):
+    """(score, points) of a graded cell by nbgrader's rule (`nbgrader.utils.determine_grade`), for a test cell
+    that `neutralise` has cleaned: an error output scores 0, anything else the cell's points (and, unlike
+    nbgrader, a test cell that never ran scores 0 too). A written answer
+    scores 0 when it is still what the release handed out (`handed_out`), else None: it waits for a human.
 
+    Written out here because importing nbgrader costs every worker seconds; a test checks that both agree."""
+    points = float(cell.metadata["nbgrader"].get("points", 0))
+    if kind(cell) == "answer":
+        return (0.0 if handed_out is not None and cell.source == handed_out else None), points
+    if any(output.output_type == "error" for output in cell.get("outputs", [])):
+        return 0.0, points
+    if cell.get("execution_count") is None:  # never ran (nbclient numbers every cell the kernel answered)
+        return 0.0, points
+    return points, points
+
+
+def score_cells(nb, notebook, release=None, upto=None):
+    """[{notebook, cell, kind, score, max_score, message}] for the graded cells of an executed notebook (test
+    cells only up to cell index `upto`, for progress reports). `release` is what students were given."""
+    handed_out = {grade_id(c): c.source for c in release.cells} if release is not None else {}
     rows = []
     for index, cell in enumerate(nb.cells):
         what = kind(cell)
@@ -281,7 +318,7 @@ def score_cells(nb, notebook, upto=None):
             continue
         if what == "test":
             neutralise(cell)
-        score, points = determine_grade(cell)
+        score, points = determine_grade(cell, handed_out.get(grade_id(cell)))
         rows.append({"notebook": notebook, "cell": grade_id(cell), "kind": what, "score": score,
                      "max_score": points, "message": _message(cell) if what == "test" else ""})
     return rows
@@ -321,39 +358,41 @@ def grade_job(job):
     for spec in job["notebooks"]:
         name, stem = spec["name"], spec["name"][:-len(".ipynb")]
         source, release = read_notebook(spec["source"]), read_notebook(spec["release"])
+        problem = None
         if spec["submitted"] is None:
-            result["status"] = "missing"
+            result["status"], problem = "missing", "not submitted"
             result["reasons"].append(f"{name} was not submitted")
-            result["cells"] += unscored(source, stem, "not submitted")
-            continue
-        try:
-            submitted = load_submission(Path(spec["submitted"]).read_text(encoding="utf-8", errors="replace"))
-        except SubmissionError as exc:
-            result["status"] = "invalid"
-            result["reasons"].append(f"{name} is {exc}")
-            result["cells"] += unscored(source, stem, f"the notebook could not be read: {exc}")
+        else:
+            try:
+                submitted = load_submission(Path(spec["submitted"]).read_text(encoding="utf-8", errors="replace"))
+            except SubmissionError as exc:
+                result["status"], problem = "invalid", f"the notebook could not be read: it is {exc}"
+                result["reasons"].append(f"{name} is {exc}")
+        if problem:
+            rows = unscored(source, stem, problem)
+            result["cells"] += rows
+            write_atomic(Path(job["feedback"]) / f"{stem}.html", report.feedback_html(new_notebook(), job, rows))
             continue
         nb, repairs = restore(submitted, source, release)
         result["flags"] += [f"repaired: {note}" for note in repairs] + scan(nb, source)
 
         def on_test(index, nb=nb, stem=stem):
-            rows = score_cells(copy.deepcopy(nb), stem, upto=index)
+            rows = score_cells(copy.deepcopy(nb), stem, upto=index)  # answers are scored at the end
             write_atomic(job["progress"], json.dumps({"rows": progress + rows, "flags": result["flags"]}))
 
         runner = Runner(nb, job["run_dir"], job["cell_timeout"], on_test=on_test)
         try:
             runner.run()
-        except _GiveUp as exc:  # the first kernel did not even start
-            runner.events.append(str(exc))
         finally:
             runner.close()
         if runner.events:
             result["status"] = "partial"
             result["reasons"] += [f"{name}: {event}" for event in runner.events]
+            result["flags"] += [f"tamper: {event}" for event in runner.events if "guard could not run" in event]
         for test, changed in runner.restored:
             result["flags"].append(f"tamper: before test cell {test} the grader had to restore "
                                    f"{', '.join(changed)}")
-        rows = score_cells(nb, stem)
+        rows = score_cells(nb, stem, release)
         progress += rows
         result["cells"] += rows
         _write_notebook(nb, Path(job["autograded"]) / name)
