@@ -204,9 +204,11 @@ def targets(results):
     """Median compute time per update within the goal, per explorer; the playground's even if it is missing."""
     out = []
     for r in results:
-        value = None if r["compute"] is None else r["compute"]["median_s"] * 1e3
+        compute = r["compute"]
+        value = None if compute is None else compute["median_s"] * 1e3
         out.append({"row": "interactivity", "name": r["explorer"], "goal": f"<= {r['goal_s'] * 1e3:.0f} ms",
-                    "value": value, "met": None if value is None else bool(value <= r["goal_s"] * 1e3)})
+                    "value": value, "value_from_minimums": None if compute is None else compute["min_s"] * 1e3,
+                    "met": None if value is None else bool(value <= r["goal_s"] * 1e3)})
     if not any("playground" in r["explorer"] for r in results):
         out.append({"row": "interactivity", "name": "training playground", "goal": "<= 150 ms", "value": None,
                     "met": None, "note": "no function with 'playground' in its name in course_lib.widgets yet"})

@@ -33,7 +33,7 @@ import numpy as np
 from benchmarks import blas
 from benchmarks.machine import optional_torch
 from benchmarks.numpy_optim import NumpyAdam
-from benchmarks.timing import best_of_threads, compare, ratio
+from benchmarks.timing import best_of_threads, compare, ratio, ratio_target
 from course_lib import train
 from course_lib.data import make_spiral
 from course_lib.model import MLP
@@ -295,28 +295,24 @@ def run(cases=None, dtypes=(np.float32, np.float64), repeats=25, warmup=3, min_s
     return {"results": results, "fit": fit, "targets": targets(results, fit)}
 
 
-def _target(name, goal, value, threshold, higher_is_better=True):
-    met = None if value is None else bool(value >= threshold if higher_is_better else value <= threshold)
-    return {"row": "mlp", "name": name, "goal": goal, "value": value, "met": met}
-
-
 def targets(results, fit):
     """Issue 9's goals: spiral step >= 2x NumPy and >= 3x PyTorch; MNIST-sized >= 1x both; 200 steps < 100 ms."""
     out = []
     for r in results:
-        t = r["timings"]
+        t, case = r["timings"], f"{r['case']} {r['dtype']}"
         if r["case"] == "spiral-64":
-            out.append(_target(f"spiral-64 {r['dtype']} vs numpy", ">= 2x numpy (each at its best threads)",
-                               ratio(t, "numpy", "course_lib"), 2.0))
-            out.append(_target(f"spiral-64 {r['dtype']} vs torch", ">= 3x torch (each at its best threads)",
-                               ratio(t, "torch", "course_lib"), 3.0))
+            out.append(ratio_target("mlp", f"{case} vs numpy", ">= 2x numpy (each at its best threads)", t, "numpy",
+                                    "course_lib", 2.0))
+            out.append(ratio_target("mlp", f"{case} vs torch", ">= 3x torch (each at its best threads)", t, "torch",
+                                    "course_lib", 3.0))
         elif r["case"] == "mnist-128":
-            out.append(_target(f"mnist-128 {r['dtype']} vs numpy", ">= 1x numpy (each at its best threads)",
-                               ratio(t, "numpy", "course_lib"), 1.0))
-            out.append(_target(f"mnist-128 {r['dtype']} vs torch 2 threads", ">= 1x torch@2 (course_lib at its "
-                               "best threads)", ratio(t, "torch@2", "course_lib"), 1.0))
+            out.append(ratio_target("mlp", f"{case} vs numpy", ">= 1x numpy (each at its best threads)", t, "numpy",
+                                    "course_lib", 1.0))
+            out.append(ratio_target("mlp", f"{case} vs torch 2 threads", ">= 1x torch@2 (course_lib at its best "
+                                    "threads)", t, "torch@2", "course_lib", 1.0))
     if fit["steps"] == FIT_STEPS:
-        seconds = fit["timings"]["course_lib_fit"]["median_s"]  # at its best thread count
-        out.append(_target("200 full-batch steps, 600 spiral points (fit)", "< 100 ms", seconds * 1e3, 100.0,
-                           higher_is_better=False))
+        stats = fit["timings"]["course_lib_fit"]  # at its best thread count
+        out.append({"row": "mlp", "name": "200 full-batch steps, 600 spiral points (fit)", "goal": "< 100 ms",
+                    "value": stats["median_s"] * 1e3, "value_from_minimums": stats["min_s"] * 1e3,
+                    "met": bool(stats["median_s"] < 0.1)})
     return out

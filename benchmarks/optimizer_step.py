@@ -23,7 +23,7 @@ import numpy as np
 from benchmarks import bandwidth
 from benchmarks.machine import optional_torch
 from benchmarks.numpy_optim import NUMPY_OPTIMIZERS
-from benchmarks.timing import best_of_threads, compare, ratio
+from benchmarks.timing import best_of_threads, compare, ratio, ratio_target
 from course_lib import optim
 
 __all__ = ["SIZES", "QUICK_SIZES", "OPTIMIZERS", "run"]
@@ -165,24 +165,17 @@ def _find(results, optimizer, dtype, size):
     return None
 
 
-def _target(name, goal, value, threshold):
-    return {"row": "optimizer", "name": name, "goal": goal, "value": value,
-            "met": None if value is None else bool(value >= threshold)}
-
-
 def targets(results):
     """Issue 9's goals for the float32 Adam step, each met / missed / None (not measured in this run)."""
-    out = []
-    big = _find(results, "adam", "float32", 10_000_000)
-    r = (lambda key: None) if big is None else (lambda key: big["ratios"].get(key))
-    frac = None if big is None else big["fraction_of_limit"]
-    out.append(_target("adam f32 1e7 vs bandwidth limit", ">= 85% of the limit kernel", frac, 0.85))
-    out.append(_target("adam f32 1e7 vs torch fused", ">= 0.9x torch_fused (best threads)", r("torch_fused"), 0.9))
-    out.append(_target("adam f32 1e7 vs numpy", ">= 4x numpy", r("numpy"), 4.0))
-    for size in (10_000, 100_000):
+    def goal(size, name, text, slower, threshold):
         case = _find(results, "adam", "float32", size)
-        get = (lambda key: None) if case is None else case["ratios"].get
-        out.append(_target(f"adam f32 {size:.0e} vs torch.optim.Adam", ">= 5x torch default (best threads)", get("torch"),
-                           5.0))
-        out.append(_target(f"adam f32 {size:.0e} vs numpy", ">= 3x numpy", get("numpy"), 3.0))
+        return ratio_target("optimizer", name, text, case and case["timings"], slower, "course_lib", threshold)
+
+    out = [goal(10_000_000, "adam f32 1e7 vs bandwidth limit", ">= 85% of the limit kernel", "limit", 0.85),
+           goal(10_000_000, "adam f32 1e7 vs torch fused", ">= 0.9x torch_fused (best threads)", "torch_fused", 0.9),
+           goal(10_000_000, "adam f32 1e7 vs numpy", ">= 4x numpy", "numpy", 4.0)]
+    for size in (10_000, 100_000):
+        out.append(goal(size, f"adam f32 {size:.0e} vs torch.optim.Adam", ">= 5x torch default (best threads)",
+                        "torch", 5.0))
+        out.append(goal(size, f"adam f32 {size:.0e} vs numpy", ">= 3x numpy", "numpy", 3.0))
     return out

@@ -74,7 +74,7 @@ def run(cold_runs=3, warm_runs=7, tour=None):
 
 def targets(result):
     """Issue 9's goal: import + first calls under 2 s with a warm cache (only judged on the full tour)."""
-    value = result["warm"]["total_s"]["median_s"]
-    met = bool(value < 2.0) if result["tour"] == "all" else None
-    return [{"row": "startup", "name": "warm-cache import + first calls", "goal": "< 2 s", "value": value,
-             "met": met}]
+    total = result["warm"]["total_s"]
+    met = bool(total["median_s"] < 2.0) if result["tour"] == "all" else None
+    return [{"row": "startup", "name": "warm-cache import + first calls", "goal": "< 2 s (seconds)",
+             "value": total["median_s"], "value_from_minimums": total["min_s"], "met": met}]

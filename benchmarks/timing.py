@@ -17,7 +17,7 @@ import time
 
 import numpy as np
 
-__all__ = ["compare", "summarize", "ratio", "best_of_threads"]
+__all__ = ["compare", "summarize", "ratio", "ratio_target", "best_of_threads"]
 
 
 def _seconds_per_call(fn, inner):
@@ -67,11 +67,24 @@ def compare(contenders, repeats, warmup=3, min_sample_s=2e-3, setup=None):
     return {name: summarize(samples[name], inner[name]) for name in names}
 
 
-def ratio(stats, slower, faster):
-    """stats[slower] median / stats[faster] median: above 1 when `faster` really is faster (None if missing)."""
-    if slower not in stats or faster not in stats:
+def ratio(stats, slower, faster, statistic="median_s"):
+    """stats[slower] / stats[faster] (medians, or `statistic`): above 1 when `faster` really is faster (None if
+    either is missing)."""
+    if stats is None or slower not in stats or faster not in stats:
         return None
-    return stats[slower]["median_s"] / stats[faster]["median_s"]
+    return stats[slower][statistic] / stats[faster][statistic]
+
+
+def ratio_target(row, name, goal, stats, slower, faster, threshold):
+    """A goal "`faster` is at least `threshold` times faster than `slower`", judged on the medians.
+
+    `value_from_minimums` is the same ratio of the fastest samples: on a busy machine the minimums are what the
+    code can do and the medians include other processes' interference, so the two bracket the truth.
+    """
+    value = ratio(stats, slower, faster)
+    return {"row": row, "name": name, "goal": goal, "value": value,
+            "value_from_minimums": ratio(stats, slower, faster, "min_s"),
+            "met": None if value is None else bool(value >= threshold)}
 
 
 def best_of_threads(stats):
