@@ -180,6 +180,4 @@ def test_every_lazily_loaded_submodule_exists():
     import importlib.util
 
     for name in course_lib._SUBMODULES:
-        if name == "transfer" and importlib.util.find_spec("course_lib.transfer") is None:
-            continue  # lands with the transfer-learning notebook
         assert importlib.util.find_spec(f"course_lib.{name}") is not None, name
