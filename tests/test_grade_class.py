@@ -14,6 +14,7 @@ from fixtures.nbgrader_course import ASSIGNMENT, POINTS
 
 from course_lib import cli
 from course_lib.grade.run import GradeError, grade
+from course_lib.release import write_notebook
 
 pytestmark = pytest.mark.slow
 
@@ -74,8 +75,11 @@ def test_forcing_a_regrade_gives_identical_results(course, tmp_path):
     second = grade([ASSIGNMENT], tmp_path / "subs", root=course, out=tmp_path / "out", jobs=2, force=True,
                    progress=False)
     assert second.regraded == 4
-    keep = ("student", "score", "parts", "status", "flags")
-    assert [{k: r[k] for k in keep} for r in first.results] == [{k: r[k] for k in keep} for r in second.results]
+    def graded(run):
+        return [(r["student"], r["status"], r["flags"], [(c["cell"], c["score"], c["message"]) for c in r["cells"]])
+                for r in run.results]
+
+    assert graded(first) == graded(second)
     assert {r["student"]: r["score"] for r in second.results} == expected
 
 
@@ -120,3 +124,20 @@ def test_a_folder_without_submissions_is_a_clear_error(course, tmp_path, capsys)
     assert capsys.readouterr().err.startswith(f"course grade: no submissions for {ASSIGNMENT} in ")
     with pytest.raises(GradeError, match="unknown assignment nope; known assignments: ex01_tiny"):
         grade(["nope"], tmp_path / "empty", root=course)
+
+
+def test_a_submission_over_its_wall_clock_limit_is_stopped_and_reported(course, tmp_path):
+    nb = tiny.student_notebook(course, ("relu", "variance"))
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == "relu":
+            cell.source = "def relu(x):\n    while True:\n        pass"
+    folder = tmp_path / "subs" / ASSIGNMENT
+    folder.mkdir(parents=True)
+    write_notebook(nb, folder / "looper.ipynb")
+    run = grade([ASSIGNMENT], tmp_path / "subs", root=course, out=tmp_path / "out", jobs=1, cell_timeout=600,
+                time_limit=15, progress=False)
+    (result,) = run.results
+    assert result["status"] == "timeout" and result["score"] == 0.0
+    assert result["reasons"] == ["grading did not finish within 15 s (wall-clock limit per submission): the parts "
+                                 "graded until then are kept"]
+    assert {row["cell"] for row in result["cells"]} == {"test_relu", "test_softmax", "test_variance", "answer_shift"}

@@ -223,9 +223,10 @@ def _run_workers(todo, course, out, tmp, jobs, cell_timeout, time_limit, on_resu
 
     pending = list(enumerate(todo))
     running = {}
+    previous = None
     if todo and threading.current_thread() is threading.main_thread():
         # `kill` (SIGTERM) unwinds like Ctrl-C, through the `finally` below that stops the workers
-        signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+        previous = signal.signal(signal.SIGTERM, _terminated)
     bar = tqdm(total=len(todo), desc="grading", unit="submission", file=sys.stdout, disable=not progress,
                dynamic_ncols=True)
     try:
@@ -265,6 +266,18 @@ def _run_workers(todo, course, out, tmp, jobs, cell_timeout, time_limit, on_resu
         for proc in running:
             _stop(proc)
         bar.close()
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+            if _terminated.received:  # grading is cleaned up: now end as SIGTERM asked
+                signal.raise_signal(signal.SIGTERM)
+
+
+def _terminated(signum, frame):
+    _terminated.received = True
+    raise KeyboardInterrupt
+
+
+_terminated.received = False
 
 
 def grade(ids=None, submissions=".", root=".", out=None, jobs=None, db=None, cell_timeout=CELL_TIMEOUT,

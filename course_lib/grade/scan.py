@@ -28,8 +28,6 @@ forbids every use of those modules (or names) in that solution cell.
 import ast
 import warnings
 
-from IPython.core.inputtransformer2 import TransformerManager
-
 from course_lib.grade.repair import grade_id, role
 
 PROTECTED_MODULES = {"numpy", "math", "builtins", "sys", "warnings", "IPython", "course_lib"}
@@ -47,6 +45,12 @@ RISKY_CALLS = {"exec": "calls exec()", "eval": "calls eval()", "compile": "calls
 
 def _python(source):
     """The cell as plain Python (IPython turns magics into get_ipython() calls), or None if it does not parse."""
+    try:
+        return ast.parse(source)  # most cells are plain Python: no need to load IPython
+    except (SyntaxError, ValueError):
+        pass
+    from IPython.core.inputtransformer2 import TransformerManager
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # IPython warns about odd line endings in broken cells
