@@ -42,14 +42,19 @@ OPTIMIZERS = {
 TORCH_VARIANTS = {"torch": {}, "torch_foreach": {"foreach": True}, "torch_fused": {"fused": True}}
 
 
-def _torch_stepper(torch, name, hyper, param, grad, variant):
-    """A zero-argument step of torch.optim.<name> on a tensor sharing `param`'s memory, or a reason it can't run."""
+def _torch_optimizer(torch, name, hyper, variant, param):
+    """torch.optim.<name> in `variant` over a tensor that shares `param`'s memory: (optimizer, tensor)."""
     tensor = torch.from_numpy(param)
-    tensor.grad = torch.from_numpy(grad)
+    return getattr(torch.optim, name)([tensor], **hyper, **TORCH_VARIANTS[variant]), tensor
+
+
+def _torch_stepper(torch, name, hyper, param, grad, variant):
+    """A zero-argument step of torch.optim.<name>, or None and the reason this PyTorch cannot run it on CPU."""
     try:
-        opt = getattr(torch.optim, name)([tensor], **hyper, **TORCH_VARIANTS[variant])
+        opt, tensor = _torch_optimizer(torch, name, hyper, variant, param)
+        tensor.grad = torch.from_numpy(grad)
         opt.step()  # some unsupported combinations only fail here
-    except Exception as exc:  # e.g. "fused=True requires all the params to be CUDA" on older versions
+    except Exception as exc:  # e.g. RMSprop has no fused=True
         return None, f"{type(exc).__name__}: {str(exc).splitlines()[0][:120]}"
     return opt.step, None
 
@@ -99,9 +104,8 @@ def _agreement(name, size, dtype, rng, torch, steps=3):
     if torch is not None:
         for variant in TORCH_VARIANTS:
             param = start.copy()
-            tensor = torch.from_numpy(param)
             try:
-                opt = getattr(torch.optim, torch_name)([tensor], **hyper, **TORCH_VARIANTS[variant])
+                opt, tensor = _torch_optimizer(torch, torch_name, hyper, variant, param)
                 for g in grads:
                     tensor.grad = torch.from_numpy(g)
                     opt.step()
@@ -125,37 +129,37 @@ def run(sizes=SIZES, dtypes=DTYPES, optimizers=tuple(OPTIMIZERS), repeats=25, wa
         threads = thread_counts(torch)
     default_threads = None if torch is None else torch.get_num_threads()
     rng = np.random.default_rng(seed)
-    results = []
-    for name in optimizers:
-        pattern = OPTIMIZERS[name][3]
-        for dtype in dtypes:
-            dtype = np.dtype(dtype)
-            for size in sizes:
-                size = int(size)
-                diffs = _agreement(name, min(size, 10_000), dtype, rng, torch)
-                grad = rng.standard_normal(size).astype(dtype)
-                steps, setup, missing = _contenders(name, size, dtype, grad, rng, torch,
-                                                    threads if name == "adam" else threads[:1])
-                stats = best_of_threads(compare(steps, repeats, warmup=warmup, min_sample_s=min_sample_s,
-                                                setup=setup))
-                moved = bandwidth.traffic_bytes(pattern, size, dtype.itemsize)
-                results.append({
-                    "optimizer": name,
-                    "dtype": dtype.name,
-                    "size": size,
-                    "pattern": pattern,
-                    "bytes_per_step": moved,
-                    "timings": stats,
-                    "ratios": {k: ratio(stats, k, "course_lib") for k in stats if k != "course_lib"},
-                    "gb_s": {k: moved / s["median_s"] / 1e9 for k, s in stats.items()},
-                    "fraction_of_limit": ratio(stats, "limit", "course_lib"),
-                    "max_rel_diff": diffs,
-                    "missing": missing,
-                })
-                del steps
-    if torch is not None:
-        torch.set_num_threads(default_threads)
+    try:
+        results = [_case(name, np.dtype(dtype), int(size), repeats, warmup, min_sample_s,
+                         threads if name == "adam" else threads[:1], rng, torch)
+                   for name in optimizers for dtype in dtypes for size in sizes]
+    finally:
+        if torch is not None:
+            torch.set_num_threads(default_threads)
     return {"results": results, "targets": targets(results)}
+
+
+def _case(name, dtype, size, repeats, warmup, min_sample_s, threads, rng, torch):
+    """One (optimizer, dtype, size): the agreement check, then the interleaved timings."""
+    pattern = OPTIMIZERS[name][3]
+    diffs = _agreement(name, min(size, 10_000), dtype, rng, torch)
+    grad = rng.standard_normal(size).astype(dtype)
+    steps, setup, missing = _contenders(name, size, dtype, grad, rng, torch, threads)
+    stats = best_of_threads(compare(steps, repeats, warmup=warmup, min_sample_s=min_sample_s, setup=setup))
+    moved = bandwidth.traffic_bytes(pattern, size, dtype.itemsize)
+    return {
+        "optimizer": name,
+        "dtype": dtype.name,
+        "size": size,
+        "pattern": pattern,
+        "bytes_per_step": moved,
+        "timings": stats,
+        "ratios": {k: ratio(stats, k, "course_lib") for k in stats if k != "course_lib"},
+        "gb_s": {k: moved / s["median_s"] / 1e9 for k, s in stats.items()},
+        "fraction_of_limit": ratio(stats, "limit", "course_lib"),
+        "max_rel_diff": diffs,
+        "missing": missing,
+    }
 
 
 def _find(results, optimizer, dtype, size):
