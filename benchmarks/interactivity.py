@@ -30,7 +30,7 @@ import time
 import numpy as np
 
 from benchmarks import blas
-from benchmarks.timing import summarize
+from benchmarks.timing import summarize, target
 
 __all__ = ["discover", "run"]
 
@@ -174,6 +174,8 @@ def measure(build, moves=20, render_moves=5, every_control=True):
         "render": summarize(render) if render else None,
         "slowest_control": slowest,
         "slowest_control_median_s": float(np.median(per_control[slowest])) if slowest else None,
+        # each control at its fastest, then the slowest of those: a worst case that other processes cannot inflate
+        "slowest_control_min_s": max(min(v) for v in per_control.values()) if per_control else None,
         "errors": errors,
     }
 
@@ -201,15 +203,18 @@ def _goal(name):
 
 
 def targets(results):
-    """Median compute time per update within the goal, per explorer; the playground's even if it is missing."""
+    """Median compute time per update within the goal, per explorer; the playground's even if it is missing.
+
+    The figure "from minimums" is the slowest control's fastest update (the cheapest control's minimum would
+    say nothing about the others)."""
     out = []
     for r in results:
-        compute = r["compute"]
-        value = None if compute is None else compute["median_s"] * 1e3
-        out.append({"row": "interactivity", "name": r["explorer"], "goal": f"<= {r['goal_s'] * 1e3:.0f} ms",
-                    "value": value, "value_from_minimums": None if compute is None else compute["min_s"] * 1e3,
-                    "met": None if value is None else bool(value <= r["goal_s"] * 1e3)})
-    if not any("playground" in r["explorer"] for r in results):
-        out.append({"row": "interactivity", "name": "training playground", "goal": "<= 150 ms", "value": None,
-                    "met": None, "note": "no function with 'playground' in its name in course_lib.widgets yet"})
+        compute, goal_ms = r["compute"], r["goal_s"] * 1e3
+        value, fastest = (None, None) if compute is None else (compute["median_s"] * 1e3,
+                                                               r["slowest_control_min_s"] * 1e3)
+        out.append(target("interactivity", r["explorer"], f"<= {goal_ms:.0f} ms", value, fastest, goal_ms,
+                          higher_is_better=False))
+    if not any("playground" in r["explorer"] for r in results):  # not in course_lib.widgets (yet)
+        out.append(target("interactivity", "training playground (not found)", "<= 150 ms", None, None, 150.0,
+                          higher_is_better=False))
     return out

@@ -105,14 +105,14 @@ def format_interactivity(row):
 
 
 def format_targets(targets):
+    words = {True: "met", False: "MISSED", None: "not measured"}
     rows = []
     for t in targets:
-        verdict = {True: "met", False: "MISSED", None: "not measured"}[t["met"]]
-        value = "-" if t["value"] is None else f"{t['value']:.3g}"
-        low = t.get("value_from_minimums")
-        rows.append([t["row"], t["name"], t["goal"], value, "-" if low is None else f"{low:.3g}", verdict])
-    return ("Targets (judged on medians; 'from minimums': the same figure from the fastest samples)\n"
-            + _table(["row", "target", "goal", "value", "from minimums", "verdict"], rows))
+        value, low = t["value"], t["value_from_minimums"]
+        rows.append([t["row"], t["name"], t["goal"], "-" if value is None else f"{value:.3g}", words[t["met"]],
+                     "-" if low is None else f"{low:.3g}", words[t["met_from_minimums"]]])
+    return ("Targets (verdict on the medians; the same figure from the fastest samples beside it)\n"
+            + _table(["row", "target", "goal", "median", "verdict", "from minimums", "verdict"], rows))
 
 
 FORMATTERS = {"optimizer": format_optimizer, "mlp": format_mlp, "startup": format_startup,

@@ -17,7 +17,7 @@ import time
 
 import numpy as np
 
-__all__ = ["compare", "summarize", "ratio", "ratio_target", "best_of_threads"]
+__all__ = ["compare", "summarize", "ratio", "target", "ratio_target", "best_of_threads"]
 
 
 def _seconds_per_call(fn, inner):
@@ -75,16 +75,26 @@ def ratio(stats, slower, faster, statistic="median_s"):
     return stats[slower][statistic] / stats[faster][statistic]
 
 
-def ratio_target(row, name, goal, stats, slower, faster, threshold):
-    """A goal "`faster` is at least `threshold` times faster than `slower`", judged on the medians.
+def target(row, name, goal, value, value_from_minimums, threshold, higher_is_better=True):
+    """A goal's verdict: met if `value` (from the medians) is at least `threshold` (at most, if not
+    `higher_is_better`); None when it was not measured in this run.
 
-    `value_from_minimums` is the same ratio of the fastest samples: on a busy machine the minimums are what the
-    code can do and the medians include other processes' interference, so the two bracket the truth.
+    `value_from_minimums` is the same figure from the fastest samples, with its own verdict: on a busy machine the
+    minimums are what the code can do and the medians include other processes' interference, so the two bracket
+    the truth.
     """
-    value = ratio(stats, slower, faster)
-    return {"row": row, "name": name, "goal": goal, "value": value,
-            "value_from_minimums": ratio(stats, slower, faster, "min_s"),
-            "met": None if value is None else bool(value >= threshold)}
+    def verdict(x):
+        if x is None:
+            return None
+        return bool(x >= threshold if higher_is_better else x <= threshold)
+
+    return {"row": row, "name": name, "goal": goal, "value": value, "met": verdict(value),
+            "value_from_minimums": value_from_minimums, "met_from_minimums": verdict(value_from_minimums)}
+
+
+def ratio_target(row, name, goal, stats, slower, faster, threshold):
+    """The goal "`faster` is at least `threshold` times faster than `slower`" (see `target`)."""
+    return target(row, name, goal, ratio(stats, slower, faster), ratio(stats, slower, faster, "min_s"), threshold)
 
 
 def best_of_threads(stats):
