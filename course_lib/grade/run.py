@@ -16,6 +16,7 @@
 The submissions folder is only ever read.
 """
 import hashlib
+import importlib.metadata
 import json
 import os
 import shutil
@@ -27,6 +28,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from nbformat.v4 import new_notebook
 
 from course_lib.grade import gradebook, report
 from course_lib.grade.collect import CollectError, collect
@@ -113,16 +116,16 @@ def _cache_dir():
 
 def _template(root, chosen):
     """The course nbgrader generated for `chosen` (sources, releases, a gradebook of their cells), kept in the
-    user's cache folder under the hash of the sources, so that a re-run (or another --out) does not generate it
-    again: nbgrader's generate_assignment takes tens of seconds."""
-    digest = hashlib.sha256(GRADER_VERSION.encode())
+    user's cache folder under the hash of the sources and nbgrader_config.py (all that the course depends on), so
+    that a re-run, another --out or a copy of the course does not generate it again: nbgrader's
+    generate_assignment takes tens of seconds."""
+    digest = hashlib.sha256(f"{GRADER_VERSION} nbgrader {importlib.metadata.version('nbgrader')}".encode())
     config = root / "nbgrader_config.py"
     digest.update(config.read_bytes() if config.is_file() else b"")
     for aid in chosen:
         folder = root / SOURCE_DIR / aid
         for path in sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
             digest.update(f"{aid}/{path.relative_to(folder)}".encode() + b"\0" + path.read_bytes())
-    digest.update(str(root).encode())
     kept = _cache_dir() / "courses" / digest.hexdigest()[:24]
     if (kept / "course" / ".complete").is_file():
         return kept / "course"
@@ -203,6 +206,10 @@ def _salvage(sub, fingerprint, course, job, status, reason):
     order = {(name[:-6], grade_id(c)): i for name, source in _graded_cells(course, sub).items()
              for i, c in enumerate(source.cells) if kind(c) in ("test", "answer")}
     rows.sort(key=lambda r: order.get((r["notebook"], r["cell"]), 0))
+    for name in sub.notebooks:  # the student still gets a page saying what was graded
+        stem = name[:-len(".ipynb")]
+        page = report.feedback_html(new_notebook(), job, [r for r in rows if r["notebook"] == stem])
+        write_atomic(Path(job["feedback"]) / f"{stem}.html", page)
     tests = [r for r in rows if r["kind"] == "test"]
     return {"student": sub.student, "assignment": sub.assignment, "hash": fingerprint, "status": status,
             "reasons": [reason], "flags": progress.get("flags", []), "cells": rows,
