@@ -5,9 +5,11 @@
 
 The machine this runs on is shared and noisy, so a single timing means little. `compare`:
 
-1. warms every contender up (Numba compiles, caches fill, PyTorch allocates its buffers) and measures one call;
+1. warms every contender up (Numba compiles, caches fill, PyTorch allocates its buffers), timing each warm-up
+   call;
 2. picks for each contender how many calls one sample holds (`inner`), so that a sample lasts at least
-   `min_sample_s` and the clock's resolution and the loop's own cost do not matter for microsecond calls;
+   `min_sample_s` (judged by the fastest warm-up call, which another process is least likely to have slowed)
+   and the clock's resolution and the loop's own cost do not matter for microsecond calls;
 3. takes `repeats` samples of every contender ROUND-ROBIN: repetition k runs all of them once, starting with a
    different one each time, so a burst of load from another process hits all of them alike;
 4. reports the median per call (the figure that is compared), the min and max, and the samples themselves.
@@ -54,8 +56,7 @@ def compare(contenders, repeats, warmup=3, min_sample_s=2e-3, setup=None):
     for name in names:
         if name in setup:
             setup[name]()
-        for _ in range(max(warmup, 1)):
-            once = _seconds_per_call(contenders[name], 1)
+        once = min(_seconds_per_call(contenders[name], 1) for _ in range(max(warmup, 1)))
         inner[name] = max(1, math.ceil(min_sample_s / max(once, 1e-9)))
     samples = {name: [] for name in names}
     for k in range(repeats):
