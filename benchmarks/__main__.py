@@ -4,6 +4,7 @@
     python -m benchmarks --only optimizer,mlp     # some rows (names or numbers 1-4)
     python -m benchmarks --quick                  # tiny sizes, 2 repetitions: checks that the code runs
     python -m benchmarks --output /tmp/r.json
+    python -m benchmarks --show benchmarks/results.json   # the tables of an earlier run
 
 The rows: 1 optimizer (one optimizer step), 2 mlp (one training step), 3 startup (import and first calls),
 4 interactivity (one slider move in each explorer). See each module's docstring for what is timed and how.
@@ -86,7 +87,12 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=None,
                         help=f"repetitions per figure (default {REPEATS}; quick 2)")
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help=f"default {DEFAULT_OUTPUT}")
+    parser.add_argument("--show", type=Path, metavar="RESULTS",
+                        help="print the tables of a results.json written earlier, and run nothing")
     args = parser.parse_args(argv)
+    if args.show is not None:
+        print(report.format_run(json.loads(args.show.read_text())))
+        return None
     repeats = args.repeats if args.repeats is not None else (2 if args.quick else REPEATS)
     if repeats < 1:
         parser.error("--repeats must be at least 1")
@@ -96,8 +102,7 @@ def main(argv=None):
     print(report.format_machine(info), flush=True)
 
     def show(name, row):
-        print("\n" + report.FORMATTERS[name](_jsonable(row)) + f"\n({row['seconds']:.0f} s, load average "
-              f"{row['load_average']['before']} -> {row['load_average']['after']})", flush=True)
+        print("\n" + report.format_row(name, _jsonable(row)), flush=True)
 
     rows = run_rows(args.only, quick=args.quick, repeats=repeats, on_row=show)
     results = _jsonable({

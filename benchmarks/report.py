@@ -4,7 +4,7 @@ Times are medians per call with [min-max] of the repetitions; "x2.5" after a con
 course_lib's (above 1: course_lib is faster).
 """
 
-__all__ = ["format_time", "format_machine", "format_targets", "format_run", "FORMATTERS"]
+__all__ = ["format_time", "format_machine", "format_row", "format_targets", "format_run"]
 
 
 def format_time(seconds):
@@ -124,12 +124,15 @@ def format_machine(m):
             f"Numba {m['numba']}, PyTorch {m['torch'] or 'not installed'}; load average {m['load_average']}")
 
 
+def format_row(name, row):
+    """One row's table, then how long it took and the load average around it."""
+    load = row["load_average"]
+    return FORMATTERS[name](row) + f"\n({row['seconds']:.0f} s, load average {load['before']} -> {load['after']})"
+
+
 def format_run(results):
     """The whole report: machine line, one table per row that was run, then every target's verdict."""
     parts = [format_machine(results["machine"]) + f" before, {results['load_average_after']} after"]
-    targets = []
-    for name, row in results["rows"].items():
-        parts.append(FORMATTERS[name](row))
-        targets += row["targets"]
-    parts.append(format_targets(targets))
+    parts += [format_row(name, row) for name, row in results["rows"].items()]
+    parts.append(format_targets([t for row in results["rows"].values() for t in row["targets"]]))
     return "\n\n".join(parts)

@@ -105,6 +105,17 @@ def test_contenders_compute_the_same_updates_as_course_lib(quick_run):
             assert diff["cost_diff"] < tol and diff["max_rel_diff"] < tol, f"{r['case']} {r['dtype']} {name}: {diff}"
 
 
+def test_show_prints_the_same_tables_from_the_saved_results(quick_run, tmp_path):
+    stdout, _, results = quick_run
+    saved = tmp_path / "results.json"
+    saved.write_text(json.dumps(results))
+    shown = subprocess.run([sys.executable, "-m", "benchmarks", "--show", str(saved)], cwd=ROOT,
+                           capture_output=True, text=True, timeout=120)
+    assert shown.returncode == 0, shown.stderr
+    targets = stdout[stdout.index("Targets"):stdout.index("\nwrote ")]
+    assert targets.strip() == shown.stdout[shown.stdout.index("Targets"):].strip()
+
+
 def test_rows_are_chosen_by_name_or_number_in_the_report_order():
     assert _rows("mlp,1") == ["optimizer", "mlp"]
     assert _rows("4") == ["interactivity"]
