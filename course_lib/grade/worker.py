@@ -235,8 +235,7 @@ class Runner:
                               "interrupted"
                         cell.outputs.append(_error("TimeoutError", f"this cell did not finish within "
                                                                    f"{self.cell_timeout:g} s"))
-                        self.events.append(why)
-                        self.done.append(index)
+                        self.events.append(why)  # not in self.done: a restart must not run it again
                     else:
                         why = f"cell {self._label(index)} did not finish within {self.cell_timeout:g} s and " \
                               "ignored the interrupt (stuck in compiled code?): the kernel was restarted"
