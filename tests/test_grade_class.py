@@ -4,8 +4,10 @@ grading is deterministic, and the layouts and the single-notebook form all reach
 The students are copies of a few variants of the tiny fixture assignment (`fixtures/grade/tiny.py`), so the run
 stays short; the red-team suite (test_grade_redteam.py) uses a real assignment.
 """
+import ast
 import csv
 import json
+import os
 import re
 import shutil
 
@@ -143,3 +145,26 @@ def test_a_submission_over_its_wall_clock_limit_is_stopped_and_reported(course, 
     assert result["reasons"] == ["grading did not finish within 15 s (wall-clock limit per submission): the parts "
                                  "graded until then are kept"]
     assert {row["cell"] for row in result["cells"]} == {"test_relu", "test_softmax", "test_variance", "answer_shift"}
+
+
+def test_each_student_runs_with_a_private_home_numba_cache_and_ipython_dir(course, tmp_path):
+    """What one student's code leaves behind (a Numba cache=True function, IPython or matplotlib settings) lands
+    in folders no other student's kernel sees."""
+    folder = tmp_path / "subs" / ASSIGNMENT
+    folder.mkdir(parents=True)
+    for student in ("ann", "ben"):
+        nb = tiny.student_notebook(course, ())
+        for cell in nb.cells:
+            if cell.metadata.get("nbgrader", {}).get("grade_id") == "relu":
+                cell.source = "import os\nprint({k: os.environ[k] for k in ('HOME', 'NUMBA_CACHE_DIR', 'IPYTHONDIR')})"
+        write_notebook(nb, folder / f"{student}.ipynb")
+    grade([ASSIGNMENT], tmp_path / "subs", root=course, out=tmp_path / "out", jobs=2, progress=False)
+    seen = {}
+    for student in ("ann", "ben"):
+        nb = json.loads((tmp_path / "out" / "autograded" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").read_text())
+        (cell,) = [c for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("grade_id") == "relu"]
+        seen[student] = ast.literal_eval("".join(cell["outputs"][0]["text"]))  # the dict the cell printed
+    assert set(seen["ann"].values()).isdisjoint(seen["ben"].values())
+    for paths in seen.values():
+        assert os.path.expanduser("~") not in paths.values()
+        assert os.environ.get("NUMBA_CACHE_DIR") not in paths.values()

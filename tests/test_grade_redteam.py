@@ -20,7 +20,7 @@ from course_lib.grade.run import grade
 
 pytestmark = pytest.mark.slow
 
-CELL_TIMEOUT = 20  # seconds: long enough for any honest cell on a loaded machine, short for the endless loops
+CELL_TIMEOUT = 30  # seconds: long enough for any honest cell on a loaded machine, short for the endless loops
 
 
 def tree_hash(folder):
@@ -103,8 +103,9 @@ def test_honest_work_is_unaffected_by_the_attacks_graded_beside_it(graded, assig
 
 def test_a_hung_or_dead_kernel_costs_only_the_cells_it_stopped(graded):
     rows = graded["rows"]
-    assert "cell gates_test did not finish within 20 s and was interrupted" in rows["loop_in_python"]["reason"]
-    assert "cell neuron_flat_test did not finish within 20 s and ignored the interrupt" in \
+    assert f"cell gates_test did not finish within {CELL_TIMEOUT} s and was interrupted" in \
+        rows["loop_in_python"]["reason"]
+    assert f"cell neuron_flat_test did not finish within {CELL_TIMEOUT} s and ignored the interrupt" in \
         rows["loop_in_njit"]["reason"]
     assert "kernel was restarted" in rows["loop_in_njit"]["reason"]
     assert "the kernel died while running cell sum_times_solution" in rows["kernel_exit"]["reason"]
