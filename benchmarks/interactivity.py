@@ -143,7 +143,10 @@ def measure(build, moves=20, render_moves=5, every_control=True):
         labels = list(conditions)
         samples = {label: [] for label in labels}
         render, per_control, errors = [], {}, []
-        for k in range(max(moves, len(names)) if every_control else moves):
+        wanted = max(moves, len(names)) if every_control else moves
+        for k in range(10 * wanted):  # controls hidden for the current setting are skipped, so try more often
+            if len(samples["default"]) >= wanted:
+                break
             name = names[k % len(names)]
             if not _movable(app.controls[name]):  # this explorer hides or disables it for the current setting
                 continue
