@@ -173,3 +173,22 @@ def test_adam_step_script_keeps_its_run_interface():
     assert len(rows) == 1
     assert {"size", "repeats", "course_lib_ms", "numpy_ms", "ratio", "course_lib_gb_s", "max_rel_diff"} <= set(rows[0])
     assert rows[0]["max_rel_diff"] < 1e-6
+
+
+def test_breakdown_times_every_part_and_its_variants_compute_the_same_update():
+    from benchmarks import breakdown
+
+    parts = breakdown.run(calls=2)
+
+    def leaves(tree):
+        for key, value in tree.items():
+            if isinstance(value, dict):
+                yield from leaves(value)
+            else:
+                yield key, value
+
+    for key, value in leaves(parts):
+        assert math.isfinite(value) and value >= 0, key
+    for size, figures in parts["Adam kernel, second division (float32)"].items():
+        # multiplying by the reciprocal changes the update by a rounding error, not more
+        assert figures["max difference of the updates (relative)"] < 1e-6, size

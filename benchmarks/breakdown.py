@@ -1,0 +1,221 @@
+"""Where the time of a small step goes: the measurements behind the explanations in docs/performance.md.
+
+    python -m benchmarks.breakdown
+
+Every figure is the MINIMUM per call over 31 samples of many calls: a part that takes microseconds is best
+timed by its fastest run, and on a busy machine medians of such parts mostly measure other processes. Questions:
+
+1. Adam on 10 float32 parameters, and on the spiral net's flat buffer: how much of ``opt.step`` is checking the
+   gradient, building the per-step NumPy scalars, and the kernel? (This calls Optimizer's private pieces, as
+   ``step`` does.)
+2. Adam's update at 1e4 and 1e5 float32 parameters: what does its second division cost? course_lib, like
+   PyTorch, divides sqrt(v) by sqrt(1 - beta2^t); multiplying by the reciprocal, computed once per step, gives the
+   same update to within rounding. Both loops below are copies of course_lib's (without amsgrad and weight decay).
+3. The MLP kernel's activation loop on a (600, 64) batch: the shared ``_activation_value(code, x, param)``, which
+   tests `code` for every element, against the same loop specialized per activation with ``literal_unroll``
+   (the branch is decided when the loop is compiled, so the loop vectorizes).
+4. One training step of the 2-64-64-3 spiral net on 64 points (float64, one BLAS thread): checking the inputs,
+   the forward+backward kernel, the optimizer step, all of it, and the NumPy step of `benchmarks.mlp_step`.
+   (The MLP kernel's own activation is the one measured in 3: ReLU.)
+"""
+import argparse
+import time
+
+import numpy as np
+from numba import literal_unroll, njit
+
+from benchmarks import blas
+from course_lib.activations import ACTIVATION_CODES, activation_code
+from course_lib.model import _activation_value
+from course_lib.optim import Adam
+from course_lib.optim.flat import covering_buffer
+
+__all__ = ["run"]
+
+CODES = tuple(sorted(set(ACTIVATION_CODES.values())))
+
+
+@njit(cache=True, error_model="numpy")
+def _adam_two_div_kernel(param, grad, exp_avg, exp_avg_sq, beta1, one_minus_beta1, beta2, one_minus_beta2,
+                         step_size, bias_correction2_sqrt, eps):
+    """course_lib's Adam loop: denom = sqrt(v) / sqrt(1 - beta2^t) + eps (a division per element)."""
+    for i in range(param.size):
+        g = grad[i]
+        m = beta1 * exp_avg[i] + one_minus_beta1 * g
+        v = beta2 * exp_avg_sq[i] + one_minus_beta2 * (g * g)
+        exp_avg[i] = m
+        exp_avg_sq[i] = v
+        param[i] -= step_size * (m / (np.sqrt(v) / bias_correction2_sqrt + eps))
+
+
+@njit(cache=True, error_model="numpy")
+def _adam_one_div_kernel(param, grad, exp_avg, exp_avg_sq, beta1, one_minus_beta1, beta2, one_minus_beta2,
+                         step_size, inv_bias_correction2_sqrt, eps):
+    """The same update with denom = sqrt(v) * (1 / sqrt(1 - beta2^t)) + eps (the reciprocal made once per step)."""
+    for i in range(param.size):
+        g = grad[i]
+        m = beta1 * exp_avg[i] + one_minus_beta1 * g
+        v = beta2 * exp_avg_sq[i] + one_minus_beta2 * (g * g)
+        exp_avg[i] = m
+        exp_avg_sq[i] = v
+        param[i] -= step_size * (m / (np.sqrt(v) * inv_bias_correction2_sqrt + eps))
+
+
+@njit(cache=True, error_model="numpy")
+def _dispatch_loop_kernel(z, out, code, param):
+    """out = f(z) elementwise as course_lib.model's kernel does it: the activation chosen per element."""
+    n, d = z.shape
+    for i in range(n):
+        for j in range(d):
+            out[i, j] = _activation_value(code, z[i, j], param)
+
+
+@njit(cache=True, error_model="numpy")
+def _specialized_loop_kernel(z, out, code, param):
+    """The same, with one loop per activation code: inside it `c` is a compile-time constant."""
+    n, d = z.shape
+    for c in literal_unroll(CODES):
+        if code == c:
+            for i in range(n):
+                for j in range(d):
+                    out[i, j] = _activation_value(c, z[i, j], param)
+
+
+def fastest(fn, calls, samples=31):
+    """The minimum time per call of `fn` over `samples` samples of `calls` calls each (after 3 warm-up calls)."""
+    for _ in range(3):
+        fn()
+    best = np.inf
+    for _ in range(samples):
+        start = time.perf_counter()
+        for _ in range(calls):
+            fn()
+        best = min(best, (time.perf_counter() - start) / calls)
+    return float(best)
+
+
+def _optimizer_step_parts(calls):
+    """Adam on one array of 10 float32, and on the spiral net's 6 arrays that tile one float64 buffer."""
+    from benchmarks.mlp_step import SPIRAL_NET, _course_lib
+
+    f32 = np.float32
+    param, grad = np.ones(10, f32), np.full(10, 0.5, f32)
+    opt = Adam([param])
+    opt.step([grad])
+    unit_param, states = opt._units[0]
+
+    def scalars():
+        return tuple(s if isinstance(s, bool) else f32(s) for s in opt._step_scalars())
+
+    ready = scalars()
+    model, model_opt = _course_lib(SPIRAL_NET, np.float64)
+    grads = model.grads
+    return {
+        "one array, 10 float32": {
+            "opt.step (all of it)": fastest(lambda: opt.step([grad]), calls),
+            "checking the gradient (_check_grads)": fastest(lambda: opt._check_grads([grad]), calls),
+            "per-step scalars as 12 np.float32": fastest(scalars, calls),
+            "the kernel call alone": fastest(lambda: opt._kernel(unit_param, grad, *states, *ready), calls),
+        },
+        "spiral net, 6 arrays in one buffer (4,483 float64)": {
+            "opt.step (all of it)": fastest(lambda: model_opt.step(grads), calls),
+            "checking the gradients (_check_grads)": fastest(lambda: model_opt._check_grads(grads), calls),
+            "of which finding the buffer (covering_buffer)": fastest(lambda: covering_buffer(grads), calls),
+        },
+    }
+
+
+def _adam_division(sizes, calls):
+    f32 = np.float32
+    scalars = (f32(0.9), f32(0.1), f32(0.999), f32(0.001), f32(1e-3))
+    bc2_sqrt = f32(np.sqrt(1.0 - 0.999**10))
+    eps = f32(1e-8)
+    out = {}
+    for size in sizes:
+        grad = np.random.default_rng(0).standard_normal(size).astype(f32)
+        # one step from theta = 0, so that theta IS the update (not rounded to the ulp of a larger theta)
+        two = (np.zeros(size, f32), grad, np.zeros(size, f32), np.zeros(size, f32))
+        one = (np.zeros(size, f32), grad, np.zeros(size, f32), np.zeros(size, f32))
+        _adam_two_div_kernel(*two, *scalars, bc2_sqrt, eps)
+        _adam_one_div_kernel(*one, *scalars, f32(1 / bc2_sqrt), eps)
+        update_two, update_one = two[0].copy(), one[0].copy()
+        n = max(1, calls * 1000 // size)
+        out[size] = {
+            "divide by sqrt(1 - beta2^t)": fastest(lambda: _adam_two_div_kernel(*two, *scalars, bc2_sqrt, eps), n),
+            "multiply by its reciprocal": fastest(lambda: _adam_one_div_kernel(*one, *scalars, f32(1 / bc2_sqrt), eps),
+                                                  n),
+            "max difference of the updates (relative)": float(np.max(np.abs(update_one - update_two))
+                                                              / np.max(np.abs(update_two))),
+        }
+    return out
+
+
+def _activation_loops(calls):
+    z = np.random.default_rng(0).standard_normal((600, 64))
+    out_a, out_b = np.empty_like(z), np.empty_like(z)
+    result = {}
+    for name in ("relu", "tanh", "gelu"):
+        code, param = activation_code(name)
+        _dispatch_loop_kernel(z, out_a, code, param)
+        _specialized_loop_kernel(z, out_b, code, param)
+        assert np.array_equal(out_a, out_b), name
+        result[name] = {
+            "per-element dispatch (course_lib.model)": fastest(lambda: _dispatch_loop_kernel(z, out_a, code, param),
+                                                               calls),
+            "specialized with literal_unroll": fastest(lambda: _specialized_loop_kernel(z, out_b, code, param), calls),
+        }
+    return result
+
+
+def _spiral_step_parts(calls):
+    from benchmarks.mlp_step import SPIRAL_NET, NumpyMLP, _course_lib, _data
+
+    X, y = _data("spiral", 64, 2, 3, np.float64)
+    model, opt = _course_lib(SPIRAL_NET, np.float64)
+    labels, targets = model._targets(y, 64)
+    numpy_net = NumpyMLP(model.params)
+    return {
+        "checking X and y": fastest(lambda: (model._inputs(X), model._targets(y, 64)), calls),
+        "forward + backward kernel": fastest(lambda: model._run(X, labels, targets, True, True), calls),
+        "opt.step (4,483 parameters)": fastest(lambda: opt.step(model.grads), calls),
+        "course_lib step (all of it)": fastest(lambda: opt.step(model.loss_and_grads(X, y)[1]), calls),
+        "NumPy step": fastest(lambda: numpy_net.step(X, y), calls),
+    }
+
+
+def run(calls=200):
+    """{question: {part: seconds}} (see the module docstring); `calls` sets how many calls a sample makes."""
+    before = blas.get_threads()
+    blas.set_threads(1)
+    try:
+        return {
+            "optimizer step parts (Adam, 10 float32)": _optimizer_step_parts(calls),
+            "Adam kernel, second division (float32)": _adam_division((10_000, 100_000), calls),
+            "activation loop (600 x 64, float64)": _activation_loops(max(1, calls // 10)),
+            "spiral-64 step parts (float64, 1 BLAS thread)": _spiral_step_parts(max(1, calls // 10)),
+        }
+    finally:
+        if before:
+            blas.set_threads(max(before))
+
+
+def _print(tree, indent=0):
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            print(" " * indent + str(key))
+            _print(value, indent + 2)
+        elif "difference" in key:  # a ratio, not a time
+            print(" " * indent + f"{key:<44} {value:.1e}")
+        else:
+            print(" " * indent + f"{key:<44} {value * 1e6:9.2f} us")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=int, default=200, help="calls per sample (default 200)")
+    args = parser.parse_args(argv)
+    _print(run(args.calls))
+
+
+if __name__ == "__main__":
+    main()
