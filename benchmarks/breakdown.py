@@ -11,12 +11,12 @@ timed by its fastest run, and on a busy machine medians of such parts mostly mea
 2. Adam's update at 1e4 and 1e5 float32 parameters: what does its second division cost? course_lib, like
    PyTorch, divides sqrt(v) by sqrt(1 - beta2^t); multiplying by the reciprocal, computed once per step, gives the
    same update to within rounding. Both loops below are copies of course_lib's (without amsgrad and weight decay).
-3. The MLP kernel's activation loop on a (600, 64) batch: the shared ``_activation_value(code, x, param)``, which
+3. An activation loop on a (600, 64) batch: the shared ``_activation_value(code, x, param)``, which
    tests `code` for every element, against the same loop specialized per activation with ``literal_unroll``
-   (the branch is decided when the loop is compiled, so the loop vectorizes).
+   (the branch is decided when the loop is compiled, so the loop vectorizes). This measurement is why
+   course_lib.model compiles its ReLU and leaky-ReLU loops on their own; the other activations share one loop.
 4. One training step of the 2-64-64-3 spiral net on 64 points (float64, one BLAS thread): checking the inputs,
    the forward+backward kernel, the optimizer step, all of it, and the NumPy step of `benchmarks.mlp_step`.
-   (The MLP kernel's own activation is the one measured in 3: ReLU.)
 """
 import argparse
 import time
@@ -63,7 +63,8 @@ def _adam_one_div_kernel(param, grad, exp_avg, exp_avg_sq, beta1, one_minus_beta
 
 @njit(cache=True, error_model="numpy")
 def _dispatch_loop_kernel(z, out, code, param):
-    """out = f(z) elementwise as course_lib.model's kernel does it: the activation chosen per element."""
+    """out = f(z) elementwise with the activation chosen per element (course_lib.model's loop for activations
+    other than ReLU and leaky ReLU)."""
     n, d = z.shape
     for i in range(n):
         for j in range(d):
@@ -160,7 +161,7 @@ def _activation_loops(calls):
         _specialized_loop_kernel(z, out_b, code, param)
         assert np.array_equal(out_a, out_b), name
         result[name] = {
-            "per-element dispatch (course_lib.model)": fastest(lambda: _dispatch_loop_kernel(z, out_a, code, param),
+            "per-element dispatch": fastest(lambda: _dispatch_loop_kernel(z, out_a, code, param),
                                                                calls),
             "specialized with literal_unroll": fastest(lambda: _specialized_loop_kernel(z, out_b, code, param), calls),
         }

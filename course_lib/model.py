@@ -53,7 +53,7 @@ from numba import njit
 from course_lib import _validate
 from course_lib import activations, layers, losses, regularization
 from course_lib._numba_cache import forget_if_dependencies_changed
-from course_lib.activations import ACTIVATION_CODES, _sigmoid, activation_code
+from course_lib.activations import ACTIVATION_CODES, LEAKY_RELU, RELU, _sigmoid, activation_code
 from course_lib.layers import _batch_statistics
 from course_lib.losses import _bce_with_logits_kernel, _mse_kernel, _softmax_row, _softmax_xent_kernel
 from course_lib.optim.flat import flat_parameters
@@ -190,18 +190,15 @@ def _batchnorm_backward(ds, xhat, gamma, inv_std, dgamma, dbeta):
             ds[i, j] = gamma[j] * inv_std[j] / n * (n * ds[i, j] - sum_ds[j] - xhat[i, j] * sum_ds_xhat[j])
 
 
-@njit(cache=True, error_model="numpy")
-def _activation_forward(z, gamma, beta, scale_shift, act_code, act_param, uniform, col, drop_p, a, hidden_out):
-    """a = dropout(f(s)) for a hidden layer (N, D); s = gamma z + beta when `scale_shift` (z holds batch norm's
-    xhat), else s = z. Unit j of row i is kept where uniform[i, col + j] >= drop_p and then divided by 1 - drop_p
-    (no dropout when uniform is empty). hidden_out, if not empty, receives a in columns col.."""
+@njit(inline="always", error_model="numpy")
+def _activation_forward_loop(z, gamma, beta, scale_shift, code, act_param, uniform, col, drop_p, a, hidden_out):
     n, d = z.shape
     dropping = uniform.shape[0] > 0
     keep_scale = 1.0 / (1.0 - drop_p)
     for i in range(n):
         for j in range(d):
             s = gamma[j] * z[i, j] + beta[j] if scale_shift else z[i, j]
-            value = _activation_value(act_code, s, act_param)
+            value = _activation_value(code, s, act_param)
             if dropping:
                 value = value * keep_scale if uniform[i, col + j] >= drop_p else 0.0
             a[i, j] = value
@@ -210,19 +207,48 @@ def _activation_forward(z, gamma, beta, scale_shift, act_code, act_param, unifor
 
 
 @njit(cache=True, error_model="numpy")
-def _activation_backward(da, z, gamma, beta, scale_shift, act_code, act_param, uniform, col, drop_p):
-    """Back through a = dropout(f(s)), in place: da <- ds = da * mask / (1 - p) * f'(s) (same s and mask as
-    `_activation_forward`)."""
+def _activation_forward(z, gamma, beta, scale_shift, act_code, act_param, uniform, col, drop_p, a, hidden_out):
+    """a = dropout(f(s)) for a hidden layer (N, D); s = gamma z + beta when `scale_shift` (z holds batch norm's
+    xhat), else s = z. Unit j of row i is kept where uniform[i, col + j] >= drop_p and then divided by 1 - drop_p
+    (no dropout when uniform is empty). hidden_out, if not empty, receives a in columns col..
+
+    ReLU and leaky ReLU get loops of their own, compiled with the activation fixed: asking which activation it is
+    for every element stops the loop from vectorizing, and for these cheap formulas that costs about 8x (see
+    benchmarks/breakdown.py). The other activations share one loop; their formulas cost more than the question."""
+    if act_code == RELU:
+        _activation_forward_loop(z, gamma, beta, scale_shift, RELU, act_param, uniform, col, drop_p, a, hidden_out)
+    elif act_code == LEAKY_RELU:
+        _activation_forward_loop(z, gamma, beta, scale_shift, LEAKY_RELU, act_param, uniform, col, drop_p, a,
+                                 hidden_out)
+    else:
+        _activation_forward_loop(z, gamma, beta, scale_shift, act_code, act_param, uniform, col, drop_p, a,
+                                 hidden_out)
+
+
+@njit(inline="always", error_model="numpy")
+def _activation_backward_loop(da, z, gamma, beta, scale_shift, code, act_param, uniform, col, drop_p):
     n, d = da.shape
     dropping = uniform.shape[0] > 0
     keep_scale = 1.0 / (1.0 - drop_p)
     for i in range(n):
         for j in range(d):
             s = gamma[j] * z[i, j] + beta[j] if scale_shift else z[i, j]
-            ds = da[i, j] * _activation_deriv(act_code, s, act_param)
+            ds = da[i, j] * _activation_deriv(code, s, act_param)
             if dropping:
                 ds = ds * keep_scale if uniform[i, col + j] >= drop_p else 0.0
             da[i, j] = ds
+
+
+@njit(cache=True, error_model="numpy")
+def _activation_backward(da, z, gamma, beta, scale_shift, act_code, act_param, uniform, col, drop_p):
+    """Back through a = dropout(f(s)), in place: da <- ds = da * mask / (1 - p) * f'(s) (same s and mask as
+    `_activation_forward`, and the same loops of their own for ReLU and leaky ReLU)."""
+    if act_code == RELU:
+        _activation_backward_loop(da, z, gamma, beta, scale_shift, RELU, act_param, uniform, col, drop_p)
+    elif act_code == LEAKY_RELU:
+        _activation_backward_loop(da, z, gamma, beta, scale_shift, LEAKY_RELU, act_param, uniform, col, drop_p)
+    else:
+        _activation_backward_loop(da, z, gamma, beta, scale_shift, act_code, act_param, uniform, col, drop_p)
 
 
 # ---------------------------------------------------------------------------------------------------------------
