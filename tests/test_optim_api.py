@@ -190,6 +190,30 @@ def test_flat_and_separate_arrays_take_bitwise_identical_steps_even_with_the_gra
             np.testing.assert_array_equal(x, y, err_msg=name)
 
 
+def test_the_remembered_grad_buffer_is_used_only_for_the_very_same_arrays():
+    """The optimizer remembers the buffer of the last gradient list: passing the same arrays reuses it, but a list
+    in which one array was swapped for another (of the same shape) must be read array by array, new values too."""
+    _, params = flat_parameters([(2, 3), (4,)], np.float64)
+    grad_flat, grads = flat_parameters([(2, 3), (4,)], np.float64)
+    grad_flat[:] = np.arange(1.0, 11.0)
+    reference_params = [p.copy() for p in params]
+    opt, reference = SGD(params, lr=0.1), SGD(reference_params, lr=0.1)
+    sizes = count_kernel_calls(opt)
+    opt.step(grads)
+    opt.step(list(grads))  # a new list of the same arrays: still one call on the buffer
+    assert sizes == [10, 10]
+    swapped = [grads[0], np.full(4, 100.0)]
+    opt.step(swapped)
+    assert sizes == [10, 10, 6, 4]
+    for g in (grads, grads, swapped):
+        reference.step([a.copy() for a in g])
+    for x, y in zip(opt.params, reference.params):
+        np.testing.assert_array_equal(x, y)
+    grad_flat[:] = np.nan  # the same arrays with new values: the finiteness check still sees them
+    with pytest.raises(ValueError, match="grads"):
+        opt.step(grads)
+
+
 # ---- bad input: a clear error, and nothing changes -------------------------------------------------------------
 def state_of(opt):
     return [a.copy() for a in opt.params], opt.state_dict()

@@ -76,6 +76,18 @@ def check_params(params):
     return params
 
 
+def kernel_scalars(scalars, dtype):
+    """The per-step scalars as a kernel takes them: flags stay bool, numbers get the parameters' dtype, so that a
+    float32 model is updated in float32 arithmetic. (Numba reads a Python float as float64, so for float64 a
+    float is enough; converting twelve numbers one by one to np.float32 would cost more than the step itself
+    on a small model, hence the array.)"""
+    if dtype is np.float64:
+        return tuple(s if isinstance(s, bool) else float(s) for s in scalars)
+    numbers = np.array([s for s in scalars if not isinstance(s, bool)], dtype=dtype)
+    it = iter(numbers)
+    return tuple(s if isinstance(s, bool) else next(it) for s in scalars)
+
+
 class Optimizer:
     """Base class: params, `lr`, `step_count`, `step(grads)`, `state_dict()`, `load_state_dict()`, `reset()`.
 
@@ -92,6 +104,7 @@ class Optimizer:
         self.lr = lr
         # One kernel call for the whole model when the params tile one buffer (see `flat_parameters`).
         self._flat = covering_buffer(self.params)
+        self._last_grad_buffer = ((), None)
         self._allocate_state()
         self.reset()
 
@@ -219,10 +232,11 @@ class Optimizer:
         if len(grads) != len(self.params):
             raise ValueError(f"expected {len(self.params)} gradients (one per parameter), got {len(grads)}")
         if self._flat is not None:
-            flat_grad = covering_buffer(grads)
+            flat_grad = self._covering_grad_buffer(grads)
             if flat_grad is not None:
                 for i, (g, p) in enumerate(zip(grads, self.params)):
-                    _validate.same_shape(g, p, f"grads[{i}]", f"params[{i}]")
+                    if g.shape != p.shape:
+                        _validate.same_shape(g, p, f"grads[{i}]", f"params[{i}]")
                 if flat_grad.dtype.kind != "f":
                     raise TypeError(f"grads must hold floating-point numbers, got dtype {flat_grad.dtype}")
                 flat_grad = flat_grad.astype(self._flat.dtype, copy=False)
@@ -246,6 +260,19 @@ class Optimizer:
             checked.append(g1)
         return checked
 
+    def _covering_grad_buffer(self, grads):
+        """`covering_buffer(grads)`, remembered for the last list of gradient arrays seen.
+
+        A training loop passes the same arrays every step (``model.grads``), and finding their buffer afresh
+        costs more than an Adam step on a small net. An array object keeps its memory for life, so the same
+        objects in the same order tile the same buffer (the arrays are held, so their ids cannot be reused)."""
+        last_grads, last_buffer = self._last_grad_buffer
+        if len(grads) == len(last_grads) and all(g is h for g, h in zip(grads, last_grads)):
+            return last_buffer
+        buffer = covering_buffer(grads)
+        self._last_grad_buffer = (tuple(grads), buffer)
+        return buffer
+
     def _step_scalars(self):
         raise NotImplementedError
 
@@ -263,7 +290,7 @@ class Optimizer:
         for (param, states), grad in zip(units, grad_units):
             dtype = param.dtype.type
             if dtype not in cast:
-                cast[dtype] = tuple(s if isinstance(s, bool) else dtype(s) for s in scalars)
+                cast[dtype] = kernel_scalars(scalars, dtype)
             self._kernel(param, grad, *states, *cast[dtype])
 
     def __repr__(self):
