@@ -50,6 +50,8 @@ def float_array(x, name, *, dtype=None, ndim=None, finite=False, copy=False):
 def cast_to(value, dtype, name, *, of=None):
     """`value` (a number or array) cast to `dtype`, with a ValueError instead of an overflow warning when a finite
     value does not fit (1e300 in float32). `of` names the array whose dtype it is, for the message."""
+    if isinstance(value, np.ndarray) and value.dtype == dtype:
+        return value  # nothing to cast (the common case, and a training step's: no time spent)
     value = np.asarray(value)
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
         cast = value.astype(dtype, copy=False)
