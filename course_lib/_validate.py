@@ -8,8 +8,30 @@ import math
 import numbers
 
 import numpy as np
+from numba import njit
 
 FLOAT_DTYPES = (np.float32, np.float64)
+
+
+@njit(cache=True, error_model="numpy")
+def _all_finite_kernel(x):
+    """True if every entry of the 1-D array x is finite (x - x is 0 for finite x and NaN for NaN or inf).
+
+    One pass and no temporary array: np.isfinite(x).all() costs more than a small training step's kernel."""
+    bad = False
+    for i in range(x.size):
+        bad |= (x[i] - x[i]) != 0
+    return not bad
+
+
+@njit(cache=True, error_model="numpy")
+def _min_max_kernel(x):
+    """(min, max) of a non-empty 1-D array in one pass."""
+    low = high = x[0]
+    for i in range(1, x.size):
+        low = min(low, x[i])
+        high = max(high, x[i])
+    return low, high
 
 
 def float_array(x, name, *, dtype=None, ndim=None, finite=False, copy=False):
@@ -63,7 +85,11 @@ def cast_to(value, dtype, name, *, of=None):
 
 def check_finite(arr, name):
     """Raise ValueError naming `name` and the first bad index if `arr` holds NaN or inf."""
-    if arr.size and not np.isfinite(arr).all():
+    if arr.dtype in FLOAT_DTYPES and arr.flags.c_contiguous:
+        finite = arr.size == 0 or _all_finite_kernel(arr.reshape(-1))
+    else:
+        finite = arr.size == 0 or np.isfinite(arr).all()
+    if not finite:
         bad = np.argwhere(~np.isfinite(arr))[0]
         where = tuple(int(i) for i in bad) if arr.ndim else ()
         value = arr[tuple(bad)] if arr.ndim else arr[()]
@@ -123,8 +149,10 @@ def labels_array(y, name, n_classes=None, length=None):
         raise ValueError(f"{name} must have shape (N,), got {arr.shape}")
     if length is not None and arr.shape[0] != length:
         raise ValueError(f"{name} has {arr.shape[0]} labels but there are {length} rows of inputs")
-    if n_classes is not None and arr.size and (arr.min() < 0 or arr.max() >= n_classes):
-        raise ValueError(f"{name} must lie in [0, {n_classes}), got values from {arr.min()} to {arr.max()}")
+    if n_classes is not None and arr.size:
+        low, high = _min_max_kernel(arr) if arr.dtype == np.int64 and arr.flags.c_contiguous else (arr.min(), arr.max())
+        if low < 0 or high >= n_classes:
+            raise ValueError(f"{name} must lie in [0, {n_classes}), got values from {low} to {high}")
     return np.ascontiguousarray(arr, dtype=np.int64)
 
 

@@ -72,3 +72,27 @@ def test_casting_a_value_too_large_for_float32_is_a_clear_error_not_a_warning():
         with pytest.raises(ValueError, match="grad has a value too large for float32"):
             v.float_array(np.array([1.0, 1e300]), "grad", dtype=np.float32)
         assert v.cast_to(np.array([1.0, 2.0]), np.float32, "grad").dtype == np.float32
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("layout", ["contiguous", "strided", "fortran"])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_check_finite_finds_a_bad_value_in_every_layout_and_dtype(dtype, layout, bad):
+    """Contiguous float arrays are checked by a compiled pass, the others by NumPy: both must find the same."""
+    arr = np.zeros((4, 6), dtype=dtype)
+    view = {"contiguous": arr, "strided": arr[:, ::2], "fortran": np.asfortranarray(arr)}[layout]
+    view[2, 1] = bad
+    with pytest.raises(ValueError, match=r"non-finite value \(.*\) at index \(2, 1\)"):
+        v.check_finite(view, "x")
+    view[2, 1] = 1.0
+    assert v.check_finite(view, "x") is view
+    assert v.check_finite(np.zeros((0, 3), dtype), "x").shape == (0, 3)
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.int32, np.uint8])
+def test_labels_array_reports_the_range_it_found(dtype):
+    with pytest.raises(ValueError, match=r"values from 0 to 5"):
+        v.labels_array(np.array([0, 5, 1, 2], dtype=dtype), "y", n_classes=3)
+    with pytest.raises(ValueError, match=r"values from -1 to 1"):
+        v.labels_array(np.array([1, -1, 0], dtype=np.int64)[::-1], "y", n_classes=3)
+    assert v.labels_array(np.array([2, 0, 1], dtype=dtype), "y", n_classes=3).tolist() == [2, 0, 1]

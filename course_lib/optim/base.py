@@ -17,21 +17,12 @@ attribute holding one array per parameter, shaped like it (e.g. `Adam.exp_avg[0]
 `params[0]`). `step_count` is t, the number of steps taken.
 """
 import numpy as np
-from numba import njit
 
 from course_lib import _validate
+from course_lib._validate import _all_finite_kernel
 from course_lib.optim.flat import covering_buffer, flat_parameters
 
 __all__ = ["Optimizer"]
-
-
-@njit(cache=True, error_model="numpy")
-def _all_finite_kernel(x):
-    """True if every entry of the 1-D array x is finite (x - x is 0 for finite x and NaN for NaN or inf)."""
-    bad = False
-    for i in range(x.size):
-        bad |= (x[i] - x[i]) != 0
-    return not bad
 
 
 def memory_order(arr):
