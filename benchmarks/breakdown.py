@@ -8,15 +8,18 @@ timed by its fastest run, and on a busy machine medians of such parts mostly mea
 1. Adam on 10 float32 parameters, and on the spiral net's flat buffer: how much of ``opt.step`` is checking the
    gradient, building the per-step NumPy scalars, and the kernel? (This calls Optimizer's private pieces, as
    ``step`` does.)
-2. Adam's update at 1e4 and 1e5 float32 parameters: what does its second division cost? course_lib, like
-   PyTorch, divides sqrt(v) by sqrt(1 - beta2^t); multiplying by the reciprocal, computed once per step, gives the
-   same update to within rounding. Both loops below are copies of course_lib's (without amsgrad and weight decay).
+2. Adam's update at 1e4 and 1e5 float32 parameters: what does its second division cost? PyTorch divides sqrt(v)
+   by sqrt(1 - beta2^t); course_lib multiplies by the reciprocal, computed once per step, which gives the same
+   update to within rounding. Both loops below are copies of Adam's loop (without amsgrad and weight decay).
 3. An activation loop on a (600, 64) batch: the shared ``_activation_value(code, x, param)``, which
    tests `code` for every element, against the same loop specialized per activation with ``literal_unroll``
    (the branch is decided when the loop is compiled, so the loop vectorizes). This measurement is why
    course_lib.model compiles its ReLU and leaky-ReLU loops on their own; the other activations share one loop.
 4. One training step of the 2-64-64-3 spiral net on 64 points (float64, one BLAS thread): checking the inputs,
    the forward+backward kernel, the optimizer step, all of it, and the NumPy step of `benchmarks.mlp_step`.
+5. Adam on 1e7 float32 parameters (arrays far larger than the caches): the whole ``opt.step``, its check that
+   the gradient is finite (one more read of g before anything is written), the kernel alone, and the
+   bandwidth-limit kernel of `benchmarks.bandwidth` with Adam's traffic.
 """
 import argparse
 import time
@@ -25,8 +28,10 @@ import numpy as np
 from numba import literal_unroll, njit
 
 from benchmarks import blas
+from benchmarks.bandwidth import PATTERNS
 from course_lib.activations import ACTIVATION_CODES, activation_code
 from course_lib.model import _activation_value
+from course_lib._validate import _all_finite_kernel
 from course_lib.optim import Adam
 from course_lib.optim.flat import covering_buffer
 
@@ -142,8 +147,8 @@ def _adam_division(sizes, calls):
         update_two, update_one = two[0].copy(), one[0].copy()
         n = max(1, calls * 1000 // size)
         out[size] = {
-            "divide by sqrt(1 - beta2^t)": fastest(lambda: _adam_two_div_kernel(*two, *scalars, bc2_sqrt, eps), n),
-            "multiply by its reciprocal": fastest(lambda: _adam_one_div_kernel(*one, *scalars, f32(1 / bc2_sqrt), eps),
+            "divide by sqrt(1 - beta2^t) (PyTorch)": fastest(lambda: _adam_two_div_kernel(*two, *scalars, bc2_sqrt, eps), n),
+            "multiply by its reciprocal (course_lib)": fastest(lambda: _adam_one_div_kernel(*one, *scalars, f32(1 / bc2_sqrt), eps),
                                                   n),
             "max difference of the updates (relative)": float(np.max(np.abs(update_one - update_two))
                                                               / np.max(np.abs(update_two))),
@@ -184,6 +189,24 @@ def _spiral_step_parts(calls):
     }
 
 
+def _adam_large(size, calls):
+    f32 = np.float32
+    rng = np.random.default_rng(0)
+    param, grad = rng.standard_normal(size).astype(f32), rng.standard_normal(size).astype(f32)
+    opt = Adam([param], lr=1e-6)
+    opt.step([grad])
+    unit_param, states = opt._units[0]
+    ready = tuple(s if isinstance(s, bool) else f32(s) for s in opt._step_scalars())
+    limit_kernel = PATTERNS["4r3w"][0]
+    spare = [np.zeros(size, f32) for _ in range(3)]
+    return {
+        "opt.step (all of it)": fastest(lambda: opt.step([grad]), calls),
+        "checking that g is finite": fastest(lambda: _all_finite_kernel(grad), calls),
+        "the kernel alone": fastest(lambda: opt._kernel(unit_param, grad, *states, *ready), calls),
+        "bandwidth limit (read 4, write 3)": fastest(lambda: limit_kernel(spare[0], grad, spare[1], spare[2]), calls),
+    }
+
+
 def run(calls=200):
     """{question: {part: seconds}} (see the module docstring); `calls` sets how many calls a sample makes."""
     before = blas.get_threads()
@@ -194,6 +217,9 @@ def run(calls=200):
             "Adam kernel, second division (float32)": _adam_division((10_000, 100_000), calls),
             "activation loop (600 x 64, float64)": _activation_loops(max(1, calls // 10)),
             "spiral-64 step parts (float64, 1 BLAS thread)": _spiral_step_parts(max(1, calls // 10)),
+            # the full size only in a real run: the test (calls=2) uses arrays that still stream from memory
+            "Adam step, float32, far larger than the caches": _adam_large(10_000_000 if calls >= 20 else 1_000_000,
+                                                                          max(1, calls // 100)),
         }
     finally:
         if before:
