@@ -192,3 +192,23 @@ def test_breakdown_times_every_part_and_its_variants_compute_the_same_update():
     for size, figures in parts["Adam kernel, second division (float32)"].items():
         # multiplying by the reciprocal changes the update by a rounding error, not more
         assert figures["max difference of the updates (relative)"] < 1e-6, size
+
+
+def test_docs_performance_shows_exactly_the_committed_run():
+    """docs/performance.md's table is the committed results.json, printed by `--show`: neither can drift alone,
+    and the page holds a real run (no placeholder left)."""
+    import json
+    from pathlib import Path
+
+    from benchmarks import report
+
+    root = Path(__file__).resolve().parents[1]
+    page = (root / "docs" / "performance.md").read_text()
+    results = json.loads((root / "benchmarks" / "results.json").read_text())
+    assert results["settings"]["quick"] is False and results["settings"]["repeats"] >= 20
+    assert set(results["settings"]["rows"]) == {"optimizer", "mlp", "startup", "interactivity"}
+    block = page.split("## Results\n\n```\n", 1)[1].split("```\n", 1)[0]
+    assert block == report.format_run(results) + "\n"
+    assert "RUN_" not in page
+    started = results["started"][:16]  # "2026-11-22 10:42"
+    assert started in page
