@@ -150,20 +150,33 @@ def test_a_submission_over_its_wall_clock_limit_is_stopped_and_reported(course, 
 def test_each_student_runs_with_a_private_home_numba_cache_and_ipython_dir(course, tmp_path):
     """What one student's code leaves behind (a Numba cache=True function, IPython or matplotlib settings) lands
     in folders no other student's kernel sees."""
+    import numpy as np
+
+    from course_lib import ema
+    from course_lib.grade import kernel_cache
+
+    ema.ema(np.arange(3.0), 0.5)  # at least one course_lib kernel compiled into the package's cache
+    seeded = sum(len(files) for _, files in kernel_cache.compiled_kernels())
     folder = tmp_path / "subs" / ASSIGNMENT
     folder.mkdir(parents=True)
     for student in ("ann", "ben"):
         nb = tiny.student_notebook(course, ())
         for cell in nb.cells:
             if cell.metadata.get("nbgrader", {}).get("grade_id") == "relu":
-                cell.source = "import os\nprint({k: os.environ[k] for k in ('HOME', 'NUMBA_CACHE_DIR', 'IPYTHONDIR')})"
+                cell.source = ("import os, pathlib\n"
+                               "print({k: os.environ[k] for k in ('HOME', 'NUMBA_CACHE_DIR', 'IPYTHONDIR')})\n"
+                               "print(len(list(pathlib.Path(os.environ['NUMBA_CACHE_DIR']).rglob('*.nb*'))))")
         write_notebook(nb, folder / f"{student}.ipynb")
     grade([ASSIGNMENT], tmp_path / "subs", root=course, out=tmp_path / "out", jobs=2, progress=False)
     seen = {}
     for student in ("ann", "ben"):
         nb = json.loads((tmp_path / "out" / "autograded" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").read_text())
         (cell,) = [c for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("grade_id") == "relu"]
-        seen[student] = ast.literal_eval("".join(cell["outputs"][0]["text"]))  # the dict the cell printed
+        printed, cached = "".join(cell["outputs"][0]["text"]).splitlines()
+        seen[student] = ast.literal_eval(printed)  # the dict the cell printed
+        if not os.environ.get("NUMBA_CACHE_DIR"):  # (with it set, this process compiled ema into that folder)
+            # the private cache started with (at least) the course's compiled kernels, copied in
+            assert int(cached) >= seeded > 0
     assert set(seen["ann"].values()).isdisjoint(seen["ben"].values())
     for paths in seen.values():
         assert os.path.expanduser("~") not in paths.values()

@@ -8,6 +8,7 @@ submissions. One module per job:
   answer);
 - `worker`: grade one student in a process of its own, cell by cell, surviving endless loops and dead kernels;
   `kernel` and `guard` are the kernel it starts and the code it runs inside it;
+- `kernel_cache`: start each student's private Numba cache with course_lib's compiled kernels;
 - `gradebook`: record scores in nbgrader's gradebook (SQLite or PostgreSQL);
 - `report`: feedback pages, grades.csv and the summary table;
 - `run`: all of it for a class, in parallel, regrading only what changed.

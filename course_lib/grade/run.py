@@ -9,6 +9,7 @@
 3. Up to ``jobs`` workers run at once (`course_lib.grade.worker`), each in its own process group with a private
    HOME, IPYTHONDIR, NUMBA_CACHE_DIR, MPLCONFIGDIR and Jupyter folders and a wall-clock limit; a worker that
    exceeds it is killed with its whole process group, and the parts it had graded are kept (status ``timeout``).
+   The private Numba cache starts as a copy of course_lib's compiled kernels (`course_lib.grade.kernel_cache`).
 4. As each result arrives its state file is written (atomically), it is recorded in the gradebook, and the progress
    bar moves: an interrupted run loses at most the submissions being graded at that moment.
 5. grades.csv (`course_lib.grade.report`) and the summary table cover every submission found, graded now or before.
@@ -31,7 +32,7 @@ from pathlib import Path
 
 from nbformat.v4 import new_notebook
 
-from course_lib.grade import gradebook, report
+from course_lib.grade import gradebook, kernel_cache, report
 from course_lib.grade.collect import CollectError, collect
 from course_lib.grade.repair import grade_id, kind
 from course_lib.grade.worker import unscored, write_atomic
@@ -60,6 +61,7 @@ class GradeRun:
     unchanged: int
     out: Path
     problems: list = field(default_factory=list)
+    notes: list = field(default_factory=list)  # worth knowing, not a failure
 
     @property
     def exit_code(self):
@@ -68,7 +70,7 @@ class GradeRun:
     def summary(self):
         text = report.summary(self.results, self.regraded, self.unchanged)
         text += f"\ngrades: {self.out / 'grades.csv'}; feedback: {self.out / 'feedback'}"
-        return text + "".join(f"\nproblem: {p}" for p in self.problems)
+        return text + "".join(f"\nnote: {n}" for n in self.notes) + "".join(f"\nproblem: {p}" for p in self.problems)
 
 
 def _fingerprint(sub, course, cell_timeout):
@@ -145,8 +147,9 @@ def _template(root, chosen):
     return kept / "course"
 
 
-def _job(sub, fingerprint, course, out, work, cell_timeout):
-    """Prepare `work` for one worker and return (job file, environment)."""
+def _job(sub, fingerprint, course, out, work, cell_timeout, kernels=()):
+    """Prepare `work` for one worker and return (job file, environment). The worker's private Numba cache starts
+    with `kernels`, course_lib's compiled kernels (`kernel_cache`), so they are loaded instead of compiled."""
     run_dir = work / "run"
     if sub.folder is not None:  # the student's other files, as nbgrader copies them
         shutil.copytree(sub.folder, run_dir, ignore=shutil.ignore_patterns(".*", "*.ipynb", "__pycache__"))
@@ -168,6 +171,7 @@ def _job(sub, fingerprint, course, out, work, cell_timeout):
     for variable, folder in _PRIVATE.items():
         (work / folder).mkdir(exist_ok=True)
         env[variable] = str(work / folder)
+    kernel_cache.seed(work / _PRIVATE["NUMBA_CACHE_DIR"], kernels)
     package_parent = str(Path(__file__).resolve().parents[2])
     env["PYTHONPATH"] = os.pathsep.join(p for p in (package_parent, env.get("PYTHONPATH")) if p)
     env["PYTHONHASHSEED"] = "0"  # the same submission gives the same run
@@ -224,7 +228,7 @@ def _log_tail(path, lines=5):
     return " / ".join(line.strip() for line in text[-lines:])
 
 
-def _run_workers(todo, course, out, tmp, jobs, cell_timeout, time_limit, on_result, progress):
+def _run_workers(todo, course, out, tmp, jobs, cell_timeout, time_limit, on_result, progress, kernels=()):
     """Grade `todo` [(submission, fingerprint)] with up to `jobs` workers; call on_result(sub, result) for each."""
     from tqdm import tqdm
 
@@ -242,7 +246,7 @@ def _run_workers(todo, course, out, tmp, jobs, cell_timeout, time_limit, on_resu
                 number, (sub, fingerprint) = pending.pop(0)
                 work = Path(tmp) / "jobs" / str(number)
                 work.mkdir(parents=True)
-                job_file, env = _job(sub, fingerprint, course, out, work, cell_timeout)
+                job_file, env = _job(sub, fingerprint, course, out, work, cell_timeout, kernels)
                 with open(work / "worker.log", "wb") as log:
                     proc = subprocess.Popen([sys.executable, "-m", "course_lib.grade.worker", str(job_file)],
                                             cwd=work, env=env, stdin=subprocess.DEVNULL, stdout=log,
@@ -306,7 +310,7 @@ def grade(ids=None, submissions=".", root=".", out=None, jobs=None, db=None, cel
     chosen = sorted({s.assignment for s in subs})
     url = db or f"sqlite:///{out / 'gradebook.db'}"
     out.mkdir(parents=True, exist_ok=True)
-    results, todo, problems = {}, [], []
+    results, todo, problems, notes = {}, [], [], []
     with tempfile.TemporaryDirectory(prefix="course-grade-") as tmp:
         course = _template(root, chosen)
         template = f"sqlite:///{course / 'gradebook.db'}"
@@ -344,8 +348,14 @@ def grade(ids=None, submissions=".", root=".", out=None, jobs=None, db=None, cel
                 if gradebook.shown(url) not in state.get("recorded", []):
                     sub = next(s for s in subs if (s.assignment, s.student) == key)
                     keep(sub, state)
+            kernels = kernel_cache.compiled_kernels() if todo else []
+            if todo and not kernels:
+                notes.append("course_lib had no compiled kernels cached, so every submission compiled the ones it "
+                             "used (up to half a minute each); `course verify ASSIGNMENT` compiles them once, and "
+                             "later runs start each student from them")
             _run_workers(todo, course, out, tmp, max(1, jobs), float(cell_timeout), float(time_limit), keep,
-                         progress)
+                         progress, kernels)
     ordered = [results[(s.assignment, s.student)] for s in subs]
     write_atomic(out / "grades.csv", report.csv_text(ordered))
-    return GradeRun(ordered, regraded=len(todo), unchanged=len(subs) - len(todo), out=out, problems=problems)
+    return GradeRun(ordered, regraded=len(todo), unchanged=len(subs) - len(todo), out=out, problems=problems,
+                    notes=notes)
