@@ -8,9 +8,10 @@ process loads it instead of compiling. Both cases matter to a student: the very 
 - cold: a new empty folder for every run, so everything is compiled;
 - warm: the folder the last cold run filled, so everything is loaded from it.
 
-A fresh process costs about as much as the thing measured, so there are fewer runs than the 20 repetitions of
-the other rows (3 cold and 7 warm by default); median, min and max are reported. Whatever a run writes to stderr
-is recorded: in normal use no warning may reach it.
+The warm start-up gets 21 runs like every other figure (about 2 s each). A cold run compiles everything, about
+half a minute, so 20 of them would take longer than `make bench` may (10 minutes): there are 3 by default.
+Median, min and max are reported. Whatever a run writes to stderr is recorded: in normal use no warning may
+reach it.
 """
 import json
 import os
@@ -53,7 +54,7 @@ def _summary(runs):
     return out
 
 
-def run(cold_runs=3, warm_runs=7, tour=None):
+def run(cold_runs=3, warm_runs=21, tour=None):
     """Time cold and warm start-ups; `tour` limits the first calls to some parts of benchmarks.first_calls.TOUR.
 
     There is always at least one cold run: it fills the cache that the warm runs load from.
