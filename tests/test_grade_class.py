@@ -181,3 +181,16 @@ def test_each_student_runs_with_a_private_home_numba_cache_and_ipython_dir(cours
     for paths in seen.values():
         assert os.path.expanduser("~") not in paths.values()
         assert os.environ.get("NUMBA_CACHE_DIR") not in paths.values()
+
+
+def test_without_compiled_kernels_to_copy_grading_still_works_and_says_what_to_do(course, tmp_path, monkeypatch):
+    from course_lib.grade import kernel_cache
+
+    monkeypatch.setattr(kernel_cache, "compiled_kernels", lambda: [])  # as right after installing the course
+    expected = tiny.make_class(course, tmp_path / "subs", 1)
+    run = grade([ASSIGNMENT], tmp_path / "subs", root=course, out=tmp_path / "out", jobs=1, progress=False)
+    assert {r["student"]: r["score"] for r in run.results} == expected
+    assert run.exit_code == 0
+    assert len(run.notes) == 1 and "course verify ASSIGNMENT" in run.notes[0]
+    rerun = grade([ASSIGNMENT], tmp_path / "subs", root=course, out=tmp_path / "out", jobs=1, progress=False)
+    assert rerun.regraded == 0 and rerun.notes == []  # nothing graded, nothing compiled: no note

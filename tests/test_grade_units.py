@@ -363,6 +363,16 @@ def test_the_summary_lists_flagged_submissions_for_review():
     assert text.endswith("Review by hand (scores stand until you change them):\n  a1/amy:\n    tamper: x")
 
 
+def test_a_note_is_printed_but_does_not_fail_the_run_and_a_problem_does(tmp_path):
+    from course_lib.grade.run import GradeRun
+
+    noted = GradeRun([result("zoe", 2.0)], regraded=1, unchanged=0, out=tmp_path, notes=["no kernels cached"])
+    assert noted.summary().endswith("\nnote: no kernels cached") and noted.exit_code == 0
+    failed = GradeRun([result("zoe", 2.0)], regraded=1, unchanged=0, out=tmp_path, problems=["not recorded"],
+                      notes=["no kernels cached"])
+    assert failed.summary().endswith("\nnote: no kernels cached\nproblem: not recorded") and failed.exit_code == 1
+
+
 def test_nbformat_accepts_every_rebuilt_notebook():
     source, release = source_and_release()
     nb, _ = restore(release, source, release)
