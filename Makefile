@@ -17,6 +17,8 @@ $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@# compile the kernels now (about 30 s, once) rather than during the first lecture; never fails the install
+	-$(BIN)/course warmup
 	@touch $(STAMP)
 
 venv: $(STAMP)

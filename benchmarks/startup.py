@@ -55,7 +55,7 @@ def _summary(runs):
 
 
 def run(cold_runs=3, warm_runs=21, tour=None):
-    """Time cold and warm start-ups; `tour` limits the first calls to some parts of benchmarks.first_calls.TOUR.
+    """Time cold and warm start-ups; `tour` limits the first calls to some parts of course_lib.warmup.TOUR.
 
     There is always at least one cold run: it fills the cache that the warm runs load from.
     """

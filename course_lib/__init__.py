@@ -23,7 +23,7 @@ __all__ = ["seed", "__version__"]
 _SUBMODULES = {
     "activations", "losses", "layers", "graph", "jacobian", "ema", "optim", "schedules", "model", "init",
     "train", "data", "landscapes", "plots", "widgets", "grading", "regularization", "clipping", "ensembles",
-    "transfer", "release", "verify", "grade",
+    "transfer", "release", "verify", "grade", "warmup",
 }
 
 

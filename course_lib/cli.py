@@ -59,6 +59,23 @@ def _cmd_release(args):
     return result.exit_code
 
 
+def _cmd_warmup(args):
+    """Call every public kernel once so Numba compiles (or loads) it now; print what it took."""
+    from course_lib import warmup
+
+    parts = None if args.only is None else [p.strip() for p in args.only.split(",") if p.strip()]
+    try:
+        seconds, failed = warmup.run(parts, progress=not args.quiet)
+    except ValueError as exc:
+        print(f"course warmup: {exc}", file=sys.stderr)
+        return 2
+    for problem in failed:
+        print(f"course warmup: {problem}", file=sys.stderr)
+    if not args.quiet:
+        print(f"course_lib's kernels are compiled and cached ({sum(seconds.values()):.1f} s)")
+    return 1 if failed else 0
+
+
 def _cmd_verify(args):
     """Release and autograde every assignment as its solution and as the blank release; print one table each."""
     from course_lib.release import ReleaseError
@@ -111,6 +128,14 @@ def build_parser():
                          help="change nothing; exit 1 naming stale, missing or extra files in assignments/")
     release.add_argument("--root", default=".", help="course folder (default: the current folder)")
     release.set_defaults(func=_cmd_release)
+
+    warm = sub.add_parser("warmup", help="compile every course_lib kernel now (about 30 s, once) instead of on "
+                          "first use", description="Call each public function that runs a Numba kernel once, on "
+                          "tiny inputs, so that its machine code is compiled and cached now and every later "
+                          "kernel loads it. `make venv` runs it; `course grade` runs it before grading.")
+    warm.add_argument("--only", metavar="PARTS", help="comma-separated parts of the tour (default: all)")
+    warm.add_argument("--quiet", action="store_true", help="no progress bar and no summary line")
+    warm.set_defaults(func=_cmd_warmup)
 
     verify = sub.add_parser("verify", help="autograde each assignment's solution (full marks) and blank release "
                             "(zero marks)",
