@@ -183,7 +183,7 @@ def test_each_student_runs_with_a_private_home_numba_cache_and_ipython_dir(cours
         assert os.environ.get("NUMBA_CACHE_DIR") not in paths.values()
 
 
-def test_without_compiled_kernels_to_copy_grading_still_works_and_says_what_to_do(course, tmp_path, monkeypatch):
+def test_without_compiled_kernels_to_copy_grading_still_works_and_says_so(course, tmp_path, monkeypatch):
     from course_lib.grade import kernel_cache
 
     monkeypatch.setattr(kernel_cache, "compiled_kernels", lambda: [])  # as right after installing the course
@@ -191,6 +191,6 @@ def test_without_compiled_kernels_to_copy_grading_still_works_and_says_what_to_d
     run = grade([ASSIGNMENT], tmp_path / "subs", root=course, out=tmp_path / "out", jobs=1, progress=False)
     assert {r["student"]: r["score"] for r in run.results} == expected
     assert run.exit_code == 0
-    assert len(run.notes) == 1 and "course verify ASSIGNMENT" in run.notes[0]
+    assert len(run.notes) == 1 and "could not be cached" in run.notes[0]
     rerun = grade([ASSIGNMENT], tmp_path / "subs", root=course, out=tmp_path / "out", jobs=1, progress=False)
     assert rerun.regraded == 0 and rerun.notes == []  # nothing graded, nothing compiled: no note

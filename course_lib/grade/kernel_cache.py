@@ -12,8 +12,8 @@ files of course_lib's ``__pycache__`` folders, put where Numba looks when NUMBA_
 writes into its folder reaches nobody else. Numba checks every cached kernel against its source file as usual
 (index files keep their times, so `course_lib._numba_cache`'s guard works on the copies too).
 
-The package's cache fills whenever course_lib runs without NUMBA_CACHE_DIR in the instructor's environment:
-``course verify ASSIGNMENT`` (it runs the solutions) is the natural way before grading.
+The package's cache fills whenever course_lib runs without NUMBA_CACHE_DIR in the instructor's environment;
+`course grade` makes sure of it by running ``course warmup`` (`course_lib.warmup`) before the first student.
 """
 import shutil
 from pathlib import Path

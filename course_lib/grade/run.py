@@ -228,6 +228,17 @@ def _log_tail(path, lines=5):
     return " / ".join(line.strip() for line in text[-lines:])
 
 
+def _warm_up(progress, notes):
+    """`course warmup` in a process of its own (the tour seeds RNGs and imports everything; none of that belongs
+    in the caller's process): course_lib's kernels get compiled into the package's cache, once."""
+    done = subprocess.run([sys.executable, "-m", "course_lib.cli", "warmup"] + ([] if progress else ["--quiet"]),
+                          stdin=subprocess.DEVNULL, stdout=None if progress else subprocess.DEVNULL,
+                          stderr=subprocess.PIPE, text=True)
+    if done.returncode != 0:
+        notes.append("compiling course_lib's kernels before grading failed, so each submission compiles the ones it "
+                     f"uses: {done.stderr.strip().splitlines()[-1] if done.stderr.strip() else done.returncode}")
+
+
 def _run_workers(todo, course, out, tmp, jobs, cell_timeout, time_limit, on_result, progress, kernels=()):
     """Grade `todo` [(submission, fingerprint)] with up to `jobs` workers; call on_result(sub, result) for each."""
     from tqdm import tqdm
@@ -348,11 +359,14 @@ def grade(ids=None, submissions=".", root=".", out=None, jobs=None, db=None, cel
                 if gradebook.shown(url) not in state.get("recorded", []):
                     sub = next(s for s in subs if (s.assignment, s.student) == key)
                     keep(sub, state)
-            kernels = kernel_cache.compiled_kernels() if todo else []
+            kernels = []
+            if todo:  # compiled and cached once (a second when they already are), then copied to every student
+                _warm_up(progress, notes)
+                kernels = kernel_cache.compiled_kernels()
             if todo and not kernels:
-                notes.append("course_lib had no compiled kernels cached, so every submission compiled the ones it "
-                             "used (up to half a minute each); `course verify ASSIGNMENT` compiles them once, and "
-                             "later runs start each student from them")
+                notes.append("course_lib's compiled kernels could not be cached next to the package (read-only, or "
+                             "NUMBA_CACHE_DIR is set), so every submission compiled the ones it used (up to half a "
+                             "minute each)")
             _run_workers(todo, course, out, tmp, max(1, jobs), float(cell_timeout), float(time_limit), keep,
                          progress, kernels)
     ordered = [results[(s.assignment, s.student)] for s in subs]
