@@ -69,6 +69,22 @@ def float_array(x, name, *, dtype=None, ndim=None, finite=False, copy=False):
     return np.asarray(arr, order="C")  # (np.ascontiguousarray would turn a 0-d array into shape (1,))
 
 
+def in_place_arrays(arrays, name, changed_by):
+    """Check arrays that `changed_by` (e.g. "the optimizer") will overwrite in place: each must be a NumPy array of
+    float32 or float64, writable, and contiguous (so that its 1-D view is the array itself, not a copy).
+    Messages name the array as ``name[i]``."""
+    for i, a in enumerate(arrays):
+        if not isinstance(a, np.ndarray):
+            raise TypeError(f"{name}[{i}] must be a NumPy array ({changed_by} changes it in place), got "
+                            f"{type(a).__name__}")
+        if a.dtype not in FLOAT_DTYPES:
+            raise TypeError(f"{name}[{i}] must have dtype float32 or float64, got {a.dtype}")
+        if not a.flags.writeable:
+            raise ValueError(f"{name}[{i}] is read-only; {changed_by} changes it in place")
+        if not (a.flags.c_contiguous or a.flags.f_contiguous):
+            raise ValueError(f"{name}[{i}] is not contiguous (a strided view); pass the array it is a view of")
+
+
 def cast_to(value, dtype, name, *, of=None):
     """`value` (a number or array) cast to `dtype`, with a ValueError instead of an overflow warning when a finite
     value does not fit (1e300 in float32). `of` names the array whose dtype it is, for the message."""

@@ -75,15 +75,7 @@ def _check_grads(grads):
         grads = [grads]
     if not isinstance(grads, (list, tuple)):
         raise TypeError(f"grads must be an array or a list of arrays, got {type(grads).__name__}")
-    for i, g in enumerate(grads):
-        if not isinstance(g, np.ndarray):
-            raise TypeError(f"grads[{i}] must be a NumPy array (it is clipped in place), got {type(g).__name__}")
-        if g.dtype not in _validate.FLOAT_DTYPES:
-            raise TypeError(f"grads[{i}] must have dtype float32 or float64, got {g.dtype}")
-        if not g.flags.writeable:
-            raise ValueError(f"grads[{i}] is read-only; clipping changes the gradients in place")
-        if not (g.flags.c_contiguous or g.flags.f_contiguous):
-            raise ValueError(f"grads[{i}] is not contiguous (a strided view); pass the array it is a view of")
+    _validate.in_place_arrays(grads, "grads", "clipping")
     flat = covering_buffer(list(grads))
     if flat is not None:
         return [flat]

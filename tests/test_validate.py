@@ -96,3 +96,16 @@ def test_labels_array_reports_the_range_it_found(dtype):
     with pytest.raises(ValueError, match=r"values from -1 to 1"):
         v.labels_array(np.array([1, -1, 0], dtype=np.int64)[::-1], "y", n_classes=3)
     assert v.labels_array(np.array([2, 0, 1], dtype=dtype), "y", n_classes=3).tolist() == [2, 0, 1]
+
+
+@pytest.mark.parametrize("bad, error, message", [
+    ([1.0, 2.0], TypeError, r"w\[1\] must be a NumPy array \(the optimizer changes it in place\), got list"),
+    (np.zeros(3, np.int64), TypeError, r"w\[1\] must have dtype float32 or float64, got int64"),
+    (np.broadcast_to(np.zeros(1), (3,)), ValueError, r"w\[1\] is read-only; the optimizer changes it in place"),
+    (np.zeros((3, 3))[:, 1], ValueError, r"w\[1\] is not contiguous"),
+])
+def test_in_place_arrays_names_the_array_and_who_writes_it(bad, error, message):
+    good = np.zeros(3, np.float32)
+    v.in_place_arrays([good, np.asfortranarray(np.zeros((2, 2)))], "w", "the optimizer")
+    with pytest.raises(error, match=message):
+        v.in_place_arrays([good, bad], "w", "the optimizer")

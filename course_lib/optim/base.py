@@ -51,16 +51,9 @@ def check_params(params):
     params = list(params)
     if not params:
         raise ValueError("params is empty: an optimizer needs at least one array to update")
+    _validate.in_place_arrays(params, "params", "the optimizer")
     seen = set()
     for i, p in enumerate(params):
-        if not isinstance(p, np.ndarray):
-            raise TypeError(f"params[{i}] must be a NumPy array (it is updated in place), got {type(p).__name__}")
-        if p.dtype not in _validate.FLOAT_DTYPES:
-            raise TypeError(f"params[{i}] must have dtype float32 or float64, got {p.dtype}")
-        if not p.flags.writeable:
-            raise ValueError(f"params[{i}] is read-only; the optimizer updates parameters in place")
-        if not (p.flags.c_contiguous or p.flags.f_contiguous):
-            raise ValueError(f"params[{i}] is not contiguous (a strided view); pass the array it is a view of")
         if id(p) in seen:
             raise ValueError(f"params[{i}] appears more than once in params")
         seen.add(id(p))
