@@ -201,8 +201,9 @@ def _batchnorm_eval_kernel(x, gamma, beta, running_mean, running_var, eps):
 
 
 @njit(cache=True, error_model="numpy")
-def _batchnorm_backward_kernel(dout, x_hat, gamma, inv_std, train):
-    """One pass for the column sums sum(dout) and sum(dout * x_hat), one for dx (closed form)."""
+def _batchnorm_sums(dout, x_hat):
+    """The column sums batch norm's backward pass needs, in one pass (float64): dbeta = sum_i dout and
+    dgamma = sum_i dout * x_hat. (`course_lib.model`'s kernel uses them too.)"""
     n, d = dout.shape
     sum_dout = np.zeros(d)
     sum_dout_xhat = np.zeros(d)
@@ -210,6 +211,14 @@ def _batchnorm_backward_kernel(dout, x_hat, gamma, inv_std, train):
         for j in range(d):
             sum_dout[j] += dout[i, j]
             sum_dout_xhat[j] += dout[i, j] * x_hat[i, j]
+    return sum_dout, sum_dout_xhat
+
+
+@njit(cache=True, error_model="numpy")
+def _batchnorm_backward_kernel(dout, x_hat, gamma, inv_std, train):
+    """One pass for the column sums sum(dout) and sum(dout * x_hat), one for dx (closed form)."""
+    n, d = dout.shape
+    sum_dout, sum_dout_xhat = _batchnorm_sums(dout, x_hat)
     dx = np.empty_like(dout)
     for i in range(n):
         for j in range(d):

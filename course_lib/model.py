@@ -54,7 +54,7 @@ from course_lib import _validate
 from course_lib import activations, layers, losses, regularization
 from course_lib._numba_cache import forget_if_dependencies_changed
 from course_lib.activations import ACTIVATION_CODES, LEAKY_RELU, RELU, _sigmoid, activation_code
-from course_lib.layers import _batch_statistics
+from course_lib.layers import _batch_statistics, _batchnorm_sums
 from course_lib.losses import _bce_with_logits_kernel, _mse_kernel, _softmax_row, _softmax_xent_kernel
 from course_lib.optim.flat import flat_parameters
 from course_lib.regularization import _penalty_kernel
@@ -176,12 +176,7 @@ def _batchnorm_backward(ds, xhat, gamma, inv_std, dgamma, dbeta):
     dbeta = sum_i ds,  dgamma = sum_i ds * xhat  (written into the gradient buffer),
     dz = gamma inv_std / N * (N ds - dbeta - xhat dgamma)   (mu_B and var_B depend on every row of the batch)."""
     n, d = ds.shape
-    sum_ds = np.zeros(d)
-    sum_ds_xhat = np.zeros(d)
-    for i in range(n):
-        for j in range(d):
-            sum_ds[j] += ds[i, j]
-            sum_ds_xhat[j] += ds[i, j] * xhat[i, j]
+    sum_ds, sum_ds_xhat = _batchnorm_sums(ds, xhat)
     for j in range(d):
         dbeta[j] = sum_ds[j]
         dgamma[j] = sum_ds_xhat[j]
