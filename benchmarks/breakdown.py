@@ -10,7 +10,8 @@ timed by its fastest run, and on a busy machine medians of such parts mostly mea
    ``step`` does.)
 2. Adam's update at 1e4 and 1e5 float32 parameters: what does its second division cost? PyTorch divides sqrt(v)
    by sqrt(1 - beta2^t); course_lib multiplies by the reciprocal, computed once per step, which gives the same
-   update to within rounding. Both loops below are copies of Adam's loop (without amsgrad and weight decay).
+   update to within rounding. The first loop is a copy of Adam's in PyTorch's form (without amsgrad and weight
+   decay), the second is course_lib's own `_adam_kernel` (which also passes through its weight-decay terms).
 3. An activation loop on a (600, 64) batch: the shared ``_activation_value(code, x, param)``, which
    tests `code` for every element, against the same loop specialized per activation with ``literal_unroll``
    (the branch is decided when the loop is compiled, so the loop vectorizes). This measurement is why
@@ -33,6 +34,7 @@ from course_lib.activations import ACTIVATION_CODES, activation_code
 from course_lib.model import _activation_value
 from course_lib._validate import _all_finite_kernel
 from course_lib.optim import Adam
+from course_lib.optim.adam import _adam_kernel
 from course_lib.optim.flat import covering_buffer
 
 __all__ = ["run"]
@@ -41,9 +43,9 @@ CODES = tuple(sorted(set(ACTIVATION_CODES.values())))
 
 
 @njit(cache=True, error_model="numpy")
-def _adam_two_div_kernel(param, grad, exp_avg, exp_avg_sq, beta1, one_minus_beta1, beta2, one_minus_beta2,
-                         step_size, bias_correction2_sqrt, eps):
-    """course_lib's Adam loop: denom = sqrt(v) / sqrt(1 - beta2^t) + eps (a division per element)."""
+def _adam_divide_kernel(param, grad, exp_avg, exp_avg_sq, beta1, one_minus_beta1, beta2, one_minus_beta2,
+                        step_size, bias_correction2_sqrt, eps):
+    """Adam's loop in PyTorch's form: denom = sqrt(v) / sqrt(1 - beta2^t) + eps (a division per element)."""
     for i in range(param.size):
         g = grad[i]
         m = beta1 * exp_avg[i] + one_minus_beta1 * g
@@ -51,19 +53,6 @@ def _adam_two_div_kernel(param, grad, exp_avg, exp_avg_sq, beta1, one_minus_beta
         exp_avg[i] = m
         exp_avg_sq[i] = v
         param[i] -= step_size * (m / (np.sqrt(v) / bias_correction2_sqrt + eps))
-
-
-@njit(cache=True, error_model="numpy")
-def _adam_one_div_kernel(param, grad, exp_avg, exp_avg_sq, beta1, one_minus_beta1, beta2, one_minus_beta2,
-                         step_size, inv_bias_correction2_sqrt, eps):
-    """The same update with denom = sqrt(v) * (1 / sqrt(1 - beta2^t)) + eps (the reciprocal made once per step)."""
-    for i in range(param.size):
-        g = grad[i]
-        m = beta1 * exp_avg[i] + one_minus_beta1 * g
-        v = beta2 * exp_avg_sq[i] + one_minus_beta2 * (g * g)
-        exp_avg[i] = m
-        exp_avg_sq[i] = v
-        param[i] -= step_size * (m / (np.sqrt(v) * inv_bias_correction2_sqrt + eps))
 
 
 @njit(cache=True, error_model="numpy")
@@ -133,25 +122,32 @@ def _optimizer_step_parts(calls):
 
 def _adam_division(sizes, calls):
     f32 = np.float32
-    scalars = (f32(0.9), f32(0.1), f32(0.999), f32(0.001), f32(1e-3))
-    bc2_sqrt = f32(np.sqrt(1.0 - 0.999**10))
-    eps = f32(1e-8)
+    beta1, beta2, lr, eps, t = f32(0.9), f32(0.999), f32(1e-3), f32(1e-8), 10
+    moments = (beta1, f32(1) - beta1, beta2, f32(1) - beta2)
+    bc2 = f32(1.0 - 0.999**t)
+    bc2_sqrt = f32(np.sqrt(bc2))
     out = {}
     for size in sizes:
         grad = np.random.default_rng(0).standard_normal(size).astype(f32)
         # one step from theta = 0, so that theta IS the update (not rounded to the ulp of a larger theta)
-        two = (np.zeros(size, f32), grad, np.zeros(size, f32), np.zeros(size, f32))
-        one = (np.zeros(size, f32), grad, np.zeros(size, f32), np.zeros(size, f32))
-        _adam_two_div_kernel(*two, *scalars, bc2_sqrt, eps)
-        _adam_one_div_kernel(*one, *scalars, f32(1 / bc2_sqrt), eps)
-        update_two, update_one = two[0].copy(), one[0].copy()
+        divide = (np.zeros(size, f32), grad, np.zeros(size, f32), np.zeros(size, f32))
+        ours = (np.zeros(size, f32), grad, np.zeros(size, f32), np.zeros(size, f32), np.empty(0, f32))
+
+        def pytorch_form():
+            _adam_divide_kernel(*divide, *moments, lr, bc2_sqrt, eps)
+
+        def course_lib_kernel():  # Adam without weight decay: l2 = 0, decay = 1, no amsgrad, eps outside the sqrt
+            _adam_kernel(*ours, *moments, f32(0), f32(1), lr, bc2, f32(1) / bc2_sqrt, eps, False, False)
+
+        pytorch_form()
+        course_lib_kernel()
+        update_divide, update_ours = divide[0].copy(), ours[0].copy()
         n = max(1, calls * 1000 // size)
         out[size] = {
-            "divide by sqrt(1 - beta2^t) (PyTorch)": fastest(lambda: _adam_two_div_kernel(*two, *scalars, bc2_sqrt, eps), n),
-            "multiply by its reciprocal (course_lib)": fastest(lambda: _adam_one_div_kernel(*one, *scalars, f32(1 / bc2_sqrt), eps),
-                                                  n),
-            "max difference of the updates (relative)": float(np.max(np.abs(update_one - update_two))
-                                                              / np.max(np.abs(update_two))),
+            "divide by sqrt(1 - beta2^t) (PyTorch)": fastest(pytorch_form, n),
+            "multiply by its reciprocal (course_lib)": fastest(course_lib_kernel, n),
+            "max difference of the updates (relative)": float(np.max(np.abs(update_ours - update_divide))
+                                                              / np.max(np.abs(update_divide))),
         }
     return out
 
