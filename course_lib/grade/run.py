@@ -70,7 +70,8 @@ class GradeRun:
     def summary(self):
         text = report.summary(self.results, self.regraded, self.unchanged)
         text += f"\ngrades: {self.out / 'grades.csv'}; feedback: {self.out / 'feedback'}"
-        return text + "".join(f"\nnote: {n}" for n in self.notes) + "".join(f"\nproblem: {p}" for p in self.problems)
+        text += "".join(f"\nnote: {n}" for n in self.notes)
+        return text + "".join(f"\nproblem: {p}" for p in self.problems)
 
 
 def _fingerprint(sub, course, cell_timeout):
@@ -363,10 +364,10 @@ def grade(ids=None, submissions=".", root=".", out=None, jobs=None, db=None, cel
             if todo:  # compiled and cached once (a second when they already are), then copied to every student
                 _warm_up(progress, notes)
                 kernels = kernel_cache.compiled_kernels()
-            if todo and not kernels:
-                notes.append("course_lib's compiled kernels could not be cached next to the package (read-only, or "
-                             "NUMBA_CACHE_DIR is set), so every submission compiled the ones it used (up to half a "
-                             "minute each)")
+                if not kernels:
+                    notes.append("course_lib's compiled kernels could not be cached next to the package (read-only, "
+                                 "or NUMBA_CACHE_DIR is set), so every submission compiled the ones it used (up to "
+                                 "half a minute each)")
             _run_workers(todo, course, out, tmp, max(1, jobs), float(cell_timeout), float(time_limit), keep,
                          progress, kernels)
     ordered = [results[(s.assignment, s.student)] for s in subs]

@@ -219,8 +219,7 @@ class Optimizer:
             flat_grad = self._covering_grad_buffer(grads)
             if flat_grad is not None:
                 for i, (g, p) in enumerate(zip(grads, self.params)):
-                    if g.shape != p.shape:
-                        _validate.same_shape(g, p, f"grads[{i}]", f"params[{i}]")
+                    _validate.same_shape(g, p, f"grads[{i}]", f"params[{i}]")
                 if flat_grad.dtype.kind != "f":
                     raise TypeError(f"grads must hold floating-point numbers, got dtype {flat_grad.dtype}")
                 flat_grad = flat_grad.astype(self._flat.dtype, copy=False)
