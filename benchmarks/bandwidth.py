@@ -11,10 +11,13 @@ the time of the matching kernel here.
 
 - `_stream_4r3w_kernel`: Adam's pattern (read 4 arrays, write 3).
 - `_stream_3r2w_kernel`: SGD with momentum and RMSProp's pattern (read theta, g and one state; write theta, state).
-"""
-from numba import njit
 
-__all__ = ["PATTERNS", "traffic_bytes"]
+`PARALLEL_PATTERNS` holds the same kernels compiled with ``parallel=True`` (the loop split over Numba's threads):
+the limit for a step that uses several cores, as course_lib's does above `course_lib.optim.engine.PARALLEL_MIN_SIZE`.
+"""
+from numba import njit, prange
+
+__all__ = ["PATTERNS", "PARALLEL_PATTERNS", "traffic_bytes"]
 
 
 @njit(cache=True, error_model="numpy")
@@ -35,6 +38,27 @@ def _stream_3r2w_kernel(param, grad, state):
         state[i] = s + g
         param[i] = p + s
 
+
+@njit(cache=True, error_model="numpy", parallel=True)
+def _stream_4r3w_parallel(param, grad, state1, state2):
+    """`_stream_4r3w_kernel` on several threads."""
+    for i in prange(param.size):
+        p, g, a, b = param[i], grad[i], state1[i], state2[i]
+        state1[i] = a + g
+        state2[i] = b + g
+        param[i] = p + a
+
+
+@njit(cache=True, error_model="numpy", parallel=True)
+def _stream_3r2w_parallel(param, grad, state):
+    """`_stream_3r2w_kernel` on several threads."""
+    for i in prange(param.size):
+        p, g, s = param[i], grad[i], state[i]
+        state[i] = s + g
+        param[i] = p + s
+
+
+PARALLEL_PATTERNS = {"4r3w": _stream_4r3w_parallel, "3r2w": _stream_3r2w_parallel}
 
 # name: (kernel, number of state arrays, arrays read, arrays written)
 PATTERNS = {

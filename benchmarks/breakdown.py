@@ -6,12 +6,13 @@ Every figure is the MINIMUM per call over 31 samples of many calls: a part that 
 timed by its fastest run, and on a busy machine medians of such parts mostly measure other processes. Questions:
 
 1. Adam on 10 float32 parameters, and on the spiral net's flat buffer: how much of ``opt.step`` is checking the
-   gradient, building the per-step NumPy scalars, and the kernel? (This calls Optimizer's private pieces, as
+   gradient, gathering the rule's named arguments, and the kernel? (This calls Optimizer's private pieces, as
    ``step`` does.)
 2. Adam's update at 1e4 and 1e5 float32 parameters: what does its second division cost? PyTorch divides sqrt(v)
    by sqrt(1 - beta2^t); course_lib multiplies by the reciprocal, computed once per step, which gives the same
    update to within rounding. The first loop is a copy of Adam's in PyTorch's form (without amsgrad and weight
-   decay), the second is course_lib's own `_adam_kernel` (which also passes through its weight-decay terms).
+   decay), the second is course_lib's own `_adam_kernel` on one core (which also passes through its weight-decay
+   terms and computes its per-step constants).
 3. An activation loop on a (600, 64) batch: the shared ``_activation_value(code, x, param)``, which
    tests `code` for every element, against the same loop specialized per activation with ``literal_unroll``
    (the branch is decided when the loop is compiled, so the loop vectorizes). This measurement is why
@@ -19,21 +20,23 @@ timed by its fastest run, and on a busy machine medians of such parts mostly mea
 4. One training step of the 2-64-64-3 spiral net on 64 points (float64, one BLAS thread): checking the inputs,
    the forward+backward kernel, the optimizer step, all of it, and the NumPy step of `benchmarks.mlp_step`.
 5. Adam on 1e7 float32 parameters (arrays far larger than the caches): the whole ``opt.step``, its check that
-   the gradient is finite (one more read of g before anything is written), the kernel alone, and the
-   bandwidth-limit kernel of `benchmarks.bandwidth` with Adam's traffic.
+   the gradient is finite (one more read of g before anything is written), the kernel alone on one core and on
+   all of `course_lib.optim.engine.threads()`, and the bandwidth-limit kernels of `benchmarks.bandwidth` with
+   Adam's traffic (one core and threaded).
 """
 import argparse
 import time
 
+import numba
 import numpy as np
 from numba import literal_unroll, njit
 
 from benchmarks import blas
-from benchmarks.bandwidth import PATTERNS
+from benchmarks.bandwidth import PARALLEL_PATTERNS, PATTERNS
 from course_lib.activations import ACTIVATION_CODES, activation_code
 from course_lib.model import _activation_value
 from course_lib._validate import _all_finite_kernel
-from course_lib.optim import Adam
+from course_lib.optim import Adam, engine
 from course_lib.optim.adam import _adam_kernel
 from course_lib.optim.flat import covering_buffer
 
@@ -100,7 +103,8 @@ def _optimizer_step_parts(calls):
     unit_param, states = opt._units[0]
 
     def scalars():
-        return tuple(s if isinstance(s, bool) else f32(s) for s in opt._step_scalars())
+        values = opt.rule_arguments()
+        return tuple(values[n] for n in opt._rule_names)
 
     ready = scalars()
     model, model_opt = _course_lib(SPIRAL_NET, np.float64)
@@ -109,7 +113,7 @@ def _optimizer_step_parts(calls):
         "one array, 10 float32": {
             "opt.step (all of it)": fastest(lambda: opt.step([grad]), calls),
             "checking the gradient (_check_grads)": fastest(lambda: opt._check_grads([grad]), calls),
-            "per-step scalars as 12 np.float32": fastest(scalars, calls),
+            "the rule's named arguments (rule_arguments)": fastest(scalars, calls),
             "the kernel call alone": fastest(lambda: opt._kernel(unit_param, grad, *states, *ready), calls),
         },
         "spiral net, 6 arrays in one buffer (4,483 float64)": {
@@ -122,10 +126,10 @@ def _optimizer_step_parts(calls):
 
 def _adam_division(sizes, calls):
     f32 = np.float32
-    beta1, beta2, lr, eps, t = f32(0.9), f32(0.999), f32(1e-3), f32(1e-8), 10
+    beta1, beta2, eps, t = f32(0.9), f32(0.999), f32(1e-8), 10
     moments = (beta1, f32(1) - beta1, beta2, f32(1) - beta2)
-    bc2 = f32(1.0 - 0.999**t)
-    bc2_sqrt = f32(np.sqrt(bc2))
+    bc2_sqrt = f32(np.sqrt(1.0 - 0.999**t))
+    step_size = f32(1e-3 / (1.0 - 0.9**t))
     out = {}
     for size in sizes:
         grad = np.random.default_rng(0).standard_normal(size).astype(f32)
@@ -134,10 +138,10 @@ def _adam_division(sizes, calls):
         ours = (np.zeros(size, f32), grad, np.zeros(size, f32), np.zeros(size, f32), np.empty(0, f32))
 
         def pytorch_form():
-            _adam_divide_kernel(*divide, *moments, lr, bc2_sqrt, eps)
+            _adam_divide_kernel(*divide, *moments, step_size, bc2_sqrt, eps)
 
         def course_lib_kernel():  # Adam without weight decay: l2 = 0, decay = 1, no amsgrad, eps outside the sqrt
-            _adam_kernel(*ours, *moments, f32(0), f32(1), lr, bc2, f32(1) / bc2_sqrt, eps, False, False)
+            _adam_kernel.serial(*ours, float(t), 1e-3, 0.9, 0.999, 1e-8, 0.0, False, False, False)
 
         pytorch_form()
         course_lib_kernel()
@@ -192,14 +196,22 @@ def _adam_large(size, calls):
     opt = Adam([param], lr=1e-6)
     opt.step([grad])
     unit_param, states = opt._units[0]
-    ready = tuple(s if isinstance(s, bool) else f32(s) for s in opt._step_scalars())
-    limit_kernel = PATTERNS["4r3w"][0]
+    values = opt.rule_arguments()
+    ready = tuple(values[n] for n in opt._rule_names)
+    limit_kernel, limit_parallel = PATTERNS["4r3w"][0], PARALLEL_PATTERNS["4r3w"]
     spare = [np.zeros(size, f32) for _ in range(3)]
+    numba.set_num_threads(engine.threads())
     return {
         "opt.step (all of it)": fastest(lambda: opt.step([grad]), calls),
-        "checking that g is finite": fastest(lambda: _all_finite_kernel(grad), calls),
-        "the kernel alone": fastest(lambda: opt._kernel(unit_param, grad, *states, *ready), calls),
-        "bandwidth limit (read 4, write 3)": fastest(lambda: limit_kernel(spare[0], grad, spare[1], spare[2]), calls),
+        "checking that g is finite (one core)": fastest(lambda: _all_finite_kernel(grad), calls),
+        "checking that g is finite (threaded)": fastest(lambda: engine.all_finite(grad), calls),
+        "the kernel alone, one core": fastest(lambda: opt._kernel.serial(unit_param, grad, *states, *ready), calls),
+        f"the kernel alone, {engine.threads()} threads": fastest(
+            lambda: opt._kernel.parallel(unit_param, grad, *states, *ready), calls),
+        "bandwidth limit (read 4, write 3), one core": fastest(
+            lambda: limit_kernel(spare[0], grad, spare[1], spare[2]), calls),
+        f"bandwidth limit, {engine.threads()} threads": fastest(
+            lambda: limit_parallel(spare[0], grad, spare[1], spare[2]), calls),
     }
 
 

@@ -172,6 +172,15 @@ def labels_array(y, name, n_classes=None, length=None):
     return np.ascontiguousarray(arr, dtype=np.int64)
 
 
+def flag(value, name):
+    """A setting that must be True or False (a NumPy bool too), returned as a Python bool.
+
+    Anything else raises TypeError, even 0 and 1: ``flag(1, "inplace")`` is more likely a slip than a choice."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
 def one_of(value, name, choices):
     """Raise ValueError listing the choices if `value` is not one of them."""
     if value not in choices:

@@ -1,4 +1,5 @@
 """The optimizer interface: state_dict, reset, lr, the flat-buffer fast path, the registry and clear errors."""
+import numba
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -6,6 +7,7 @@ from hypothesis import strategies as st
 from test_optim_reference import RICH, make_problem
 
 from course_lib.optim import OPTIMIZERS, SGD, Adagrad, Adam, NAdam, flat_parameters, make_optimizer
+from course_lib.optim import engine
 from course_lib.optim.flat import covering_buffer
 
 NAMES = sorted(OPTIMIZERS)
@@ -368,3 +370,45 @@ def test_any_bad_gradient_gives_a_type_or_value_error_and_leaves_params_alone(na
     with pytest.raises((TypeError, ValueError), match=r"grads\[0\]"):
         opt.step([grad])
     np.testing.assert_array_equal(w, np.arange(3.0))
+
+
+# ---- the threaded path for large arrays (course_lib.optim.engine) ------------------------------------------------
+@pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="Numba may use only one thread here")
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
+@pytest.mark.parametrize("name", NAMES)
+def test_the_threaded_copy_of_every_rule_takes_bitwise_the_same_steps(name, dtype, monkeypatch):
+    """Above PARALLEL_MIN_SIZE a step runs the rule's `prange` loop on several threads: element by element the
+    same arithmetic, so the same bits as the single-core copy (here the threshold is lowered to a small model)."""
+    rng = np.random.default_rng(3)
+    start = rng.standard_normal(1000).astype(dtype)
+    grads = [rng.standard_normal(1000).astype(dtype) for _ in range(5)]
+    monkeypatch.setattr(engine, "_threads", 2)
+    runs = []
+    for threshold in (10**9, 1):  # single-core, then threaded
+        monkeypatch.setattr(engine, "PARALLEL_MIN_SIZE", threshold)
+        opt = build(name, [start.copy()])
+        for g in grads:
+            opt.step([g])
+        runs.append(opt.params[0])
+    np.testing.assert_array_equal(runs[0], runs[1])
+
+
+def test_the_thread_count_respects_the_course_setting_numba_and_pytest_xdist(monkeypatch):
+    cores = min(engine._cores(), numba.config.NUMBA_NUM_THREADS)
+    for var in ("COURSE_NUM_THREADS", "PYTEST_XDIST_WORKER_COUNT"):
+        monkeypatch.delenv(var, raising=False)
+    assert engine._default_threads() == cores
+    monkeypatch.setenv("COURSE_NUM_THREADS", "1")
+    assert engine._default_threads() == 1
+    monkeypatch.setenv("COURSE_NUM_THREADS", "1000")
+    assert engine._default_threads() == cores  # never more than the cores and NUMBA_NUM_THREADS
+    monkeypatch.delenv("COURSE_NUM_THREADS")
+    monkeypatch.setenv("PYTEST_XDIST_WORKER_COUNT", str(2 * cores))
+    assert engine._default_threads() == 1  # workers share the cores instead of each taking all of them
+    saved = engine.threads()
+    try:
+        assert engine.set_threads(10**6) == numba.config.NUMBA_NUM_THREADS
+        with pytest.raises(ValueError, match="positive integer"):
+            engine.set_threads(0)
+    finally:
+        engine.set_threads(saved)

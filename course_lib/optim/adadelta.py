@@ -10,26 +10,32 @@ Lecture notation (E[.] is an exponential moving average with decay gamma, called
 
 The ratio of two RMS values has the units of theta (the "units" argument of the Adadelta paper). PyTorch adds a
 learning rate lr that multiplies Delta theta (default 1.0, which is the lecture's method).
+
+The student writes the same rule in NumPy in assignment 05, Part 3 (Adadelta).
 """
 import numpy as np
-from numba import njit
+from numba import prange
 
 from course_lib import _validate
 from course_lib.optim.base import Optimizer
+from course_lib.optim.engine import update_rule
 
 __all__ = ["Adadelta"]
 
 
-@njit(cache=True, error_model="numpy")
-def _adadelta_kernel(param, grad, square_avg, acc_delta, lr, rho, one_minus_rho, eps, weight_decay):
-    """One Adadelta step over 1-D arrays, in place."""
-    for i in range(param.size):
-        g = grad[i] + weight_decay * param[i]
-        s = rho * square_avg[i] + one_minus_rho * (g * g)
-        square_avg[i] = s
-        delta = np.sqrt(acc_delta[i] + eps) / np.sqrt(s + eps) * g  # RMS[Delta theta]_{t-1} / RMS[g]_t * g
-        acc_delta[i] = rho * acc_delta[i] + one_minus_rho * (delta * delta)
-        param[i] -= lr * delta
+@update_rule
+def _adadelta_kernel(theta, g, S, D, lr, rho, eps, weight_decay):
+    """One Adadelta step over 1-D arrays, in place: S is E[g^2], D is E[Delta theta^2]."""
+    one_minus_rho = 1 - rho
+    like = theta.dtype.type  # the constants in theta's dtype
+    lr, rho, one_minus_rho, eps, weight_decay = like(lr), like(rho), like(one_minus_rho), like(eps), like(weight_decay)
+    for i in prange(theta.size):
+        g_i = g[i] + weight_decay * theta[i]
+        S_i = rho * S[i] + one_minus_rho * (g_i * g_i)
+        S[i] = S_i
+        delta = np.sqrt(D[i] + eps) / np.sqrt(S_i + eps) * g_i  # RMS[Delta theta]_{t-1} / RMS[g]_t * g
+        D[i] = rho * D[i] + one_minus_rho * (delta * delta)
+        theta[i] -= lr * delta
 
 
 class Adadelta(Optimizer):
@@ -55,6 +61,3 @@ class Adadelta(Optimizer):
 
     def hyperparameters(self):
         return {"rho": self.rho, "eps": self.eps, "weight_decay": self.weight_decay}
-
-    def _step_scalars(self):
-        return (self.lr, self.rho, 1.0 - self.rho, self.eps, self.weight_decay)

@@ -7,25 +7,30 @@ Lecture notation (G_t = sum of g_1^2 .. g_t^2, elementwise):
 Parameters that saw large gradients take small steps and rarely-updated ones take large steps; because G_t only
 grows, the steps keep shrinking, which can stop learning too early (the motivation for RMSProp and Adadelta).
 One lecture writes sqrt(G_t + eps); PyTorch, CS231n and this module put eps outside the root.
+
+The student writes the same rule in NumPy in assignment 05, Part 1 (Adagrad).
 """
 import numpy as np
-from numba import njit
+from numba import prange
 
 from course_lib import _validate
 from course_lib.optim.base import Optimizer
+from course_lib.optim.engine import update_rule
 
 __all__ = ["Adagrad"]
 
 
-@njit(cache=True, error_model="numpy")
-def _adagrad_kernel(param, grad, state_sum, clr, weight_decay, eps):
-    """G <- G + g^2; theta <- theta - clr * g / (sqrt(G) + eps). In place, 1-D arrays."""
-    for i in range(param.size):
-        g = grad[i] + weight_decay * param[i]
-        s = state_sum[i] + g * g
-        state_sum[i] = s
-        param[i] -= clr * (g / (np.sqrt(s) + eps))
-
+@update_rule
+def _adagrad_kernel(theta, g, G, t, lr, lr_decay, weight_decay, eps):
+    """G <- G + g^2; theta <- theta - clr * g / (sqrt(G) + eps), clr = lr / (1 + (t - 1) lr_decay). In place."""
+    clr = lr / (1 + (t - 1) * lr_decay)
+    like = theta.dtype.type  # the constants in theta's dtype
+    clr, weight_decay, eps = like(clr), like(weight_decay), like(eps)
+    for i in prange(theta.size):
+        g_i = g[i] + weight_decay * theta[i]
+        G_i = G[i] + g_i * g_i
+        G[i] = G_i
+        theta[i] -= clr * (g_i / (np.sqrt(G_i) + eps))
 
 
 class Adagrad(Optimizer):
@@ -58,7 +63,3 @@ class Adagrad(Optimizer):
     def hyperparameters(self):
         return {"lr_decay": self.lr_decay, "weight_decay": self.weight_decay,
                 "initial_accumulator_value": self.initial_accumulator_value, "eps": self.eps}
-
-    def _step_scalars(self):
-        clr = self.lr / (1.0 + (self.step_count - 1) * self.lr_decay)
-        return (clr, self.weight_decay, self.eps)

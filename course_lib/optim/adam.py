@@ -14,46 +14,58 @@ lr * g / (|g| + eps), about lr in every coordinate with a nonzero gradient.
 Weight decay: Adam(weight_decay=wd) adds wd * theta to the gradient (an L2 penalty, which then gets divided by
 sqrt(v_hat) like the rest of the gradient); AdamW shrinks theta directly, theta <- theta * (1 - lr * wd), before
 the Adam step (Loshchilov & Hutter's decoupled weight decay), which is what PyTorch's AdamW does.
+
+The student writes the same rule in NumPy in assignment 05, Part 4 (Adam with bias correction) and Part 5 (AdamW,
+decoupled weight decay).
 """
 import numpy as np
-from numba import njit
+from numba import prange
 
 from course_lib import _validate
-from course_lib.optim.base import Optimizer, check_betas, check_flag
+from course_lib.optim.base import Optimizer, check_betas
+from course_lib.optim.engine import update_rule
 
 __all__ = ["Adam", "AdamW"]
 
 
-@njit(cache=True, error_model="numpy")
-def _adam_kernel(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, beta1, one_minus_beta1, beta2,
-                 one_minus_beta2, l2, decay, step_size, bias_correction2, inv_bias_correction2_sqrt, eps, amsgrad,
+@update_rule
+def _adam_kernel(theta, g, m, v, v_max, t, lr, beta1, beta2, eps, weight_decay, decoupled_weight_decay, amsgrad,
                  eps_inside_sqrt):
-    """One Adam/AdamW step over 1-D arrays, in place. Per-step scalars come precomputed:
+    """One Adam/AdamW step over 1-D arrays theta, g, m, v (and v_max, read only with amsgrad), in place.
 
-    step_size = lr / (1 - beta1^t), bias_correction2 = 1 - beta2^t, inv_bias_correction2_sqrt =
-    1 / sqrt(1 - beta2^t), decay = 1 - lr * wd (AdamW) or 1 (Adam), l2 = wd (Adam) or 0 (AdamW).
-    `max_exp_avg_sq` is read only with amsgrad.
-
-    sqrt(v) / sqrt(1 - beta2^t) is computed as sqrt(v) * (1 / sqrt(1 - beta2^t)), the reciprocal made once per
-    step: the same number to within rounding, and one division per element fewer (division and square root are
-    what this loop waits for; see benchmarks/breakdown.py).
+    t is the step number (1 on the first step). The per-step constants are computed once, before the loop, in
+    float64 as PyTorch does, and then used in theta's dtype (float32 stays float32):
+    lr * m_hat = step_size * m, and sqrt(v_hat) = sqrt(v) * inv_sqrt_bias_correction2.
     """
-    for i in range(param.size):
-        p = param[i]
-        g = grad[i] + l2 * p  # Adam's L2 penalty (0 for AdamW)
-        p = p * decay  # AdamW's decoupled decay (1 for Adam)
-        m = beta1 * exp_avg[i] + one_minus_beta1 * g
-        v = beta2 * exp_avg_sq[i] + one_minus_beta2 * (g * g)
-        exp_avg[i] = m
-        exp_avg_sq[i] = v
+    bias_correction1 = 1 - beta1**t
+    bias_correction2 = 1 - beta2**t
+    step_size = lr / bias_correction1
+    inv_sqrt_bias_correction2 = 1 / bias_correction2**0.5
+    l2 = 0.0 if decoupled_weight_decay else weight_decay  # Adam: g <- g + wd * theta
+    decay = 1 - lr * weight_decay if decoupled_weight_decay else 1.0  # AdamW: theta <- theta * (1 - lr * wd)
+    one_minus_beta1, one_minus_beta2 = 1 - beta1, 1 - beta2
+    like = theta.dtype.type  # the constants in theta's dtype
+    beta1, beta2, one_minus_beta1, one_minus_beta2, eps = (like(beta1), like(beta2), like(one_minus_beta1),
+                                                           like(one_minus_beta2), like(eps))
+    step_size, bias_correction2, inv_sqrt_bias_correction2 = (like(step_size), like(bias_correction2),
+                                                              like(inv_sqrt_bias_correction2))
+    l2, decay = like(l2), like(decay)
+    for i in prange(theta.size):
+        g_i = g[i] + l2 * theta[i]
+        theta_i = theta[i] * decay
+        m_i = beta1 * m[i] + one_minus_beta1 * g_i
+        v_i = beta2 * v[i] + one_minus_beta2 * (g_i * g_i)
+        m[i] = m_i
+        v[i] = v_i
         if amsgrad:  # normalise by the largest v seen so far, so the effective step never grows
-            v = max(max_exp_avg_sq[i], v)
-            max_exp_avg_sq[i] = v
+            v_i = max(v_max[i], v_i)
+            v_max[i] = v_i
         if eps_inside_sqrt:
-            denom = np.sqrt(v / bias_correction2 + eps)
+            denom = np.sqrt(v_i / bias_correction2 + eps)  # sqrt(v_hat + eps)
         else:
-            denom = np.sqrt(v) * inv_bias_correction2_sqrt + eps
-        param[i] = p - step_size * (m / denom)
+            denom = np.sqrt(v_i) * inv_sqrt_bias_correction2 + eps  # sqrt(v_hat) + eps
+        theta[i] = theta_i - step_size * (m_i / denom)  # theta - lr * m_hat / denom
+
 
 
 class Adam(Optimizer):
@@ -80,8 +92,8 @@ class Adam(Optimizer):
         self.betas = check_betas(betas)
         self.eps = _validate.scalar(eps, "eps", low=0.0, low_open=True)
         self.weight_decay = _validate.scalar(weight_decay, "weight_decay", low=0.0)
-        self.amsgrad = check_flag(amsgrad, "amsgrad")
-        self.eps_inside_sqrt = check_flag(eps_inside_sqrt, "eps_inside_sqrt")
+        self.amsgrad = _validate.flag(amsgrad, "amsgrad")
+        self.eps_inside_sqrt = _validate.flag(eps_inside_sqrt, "eps_inside_sqrt")
         super().__init__(params, lr)
 
     def _uses_state(self, name):
@@ -91,17 +103,8 @@ class Adam(Optimizer):
         return {"betas": self.betas, "eps": self.eps, "weight_decay": self.weight_decay, "amsgrad": self.amsgrad,
                 "eps_inside_sqrt": self.eps_inside_sqrt}
 
-    def _step_scalars(self):
-        beta1, beta2 = self.betas
-        t = self.step_count
-        bias_correction1 = 1.0 - beta1**t
-        bias_correction2 = 1.0 - beta2**t
-        if self._decoupled:
-            l2, decay = 0.0, 1.0 - self.lr * self.weight_decay
-        else:
-            l2, decay = self.weight_decay, 1.0
-        return (beta1, 1.0 - beta1, beta2, 1.0 - beta2, l2, decay, self.lr / bias_correction1, bias_correction2,
-                1.0 / bias_correction2**0.5, self.eps, self.amsgrad, self.eps_inside_sqrt)
+    def rule_arguments(self):
+        return {**super().rule_arguments(), "decoupled_weight_decay": self._decoupled}
 
 
 class AdamW(Adam):

@@ -6,26 +6,35 @@ a running maximum that needs no bias correction. Only m is bias-corrected:
 
     m_t = beta1 * m_{t-1} + (1 - beta1) * g_t
     theta <- theta - lr / (1 - beta1^t) * m_t / u_t
+
+The student writes the same rule in NumPy in assignment 05, Part 6 (Adamax).
 """
 import numpy as np
-from numba import njit
+from numba import prange
 
 from course_lib import _validate
 from course_lib.optim.base import Optimizer, check_betas
+from course_lib.optim.engine import update_rule
 
 __all__ = ["Adamax"]
 
 
-@njit(cache=True, error_model="numpy")
-def _adamax_kernel(param, grad, exp_avg, exp_inf, beta1, one_minus_beta1, beta2, eps, clr, weight_decay):
-    """One Adamax step over 1-D arrays, in place; clr = lr / (1 - beta1^t)."""
-    for i in range(param.size):
-        g = grad[i] + weight_decay * param[i]
-        m = beta1 * exp_avg[i] + one_minus_beta1 * g
-        exp_avg[i] = m
-        u = max(beta2 * exp_inf[i], np.abs(g) + eps)
-        exp_inf[i] = u
-        param[i] -= clr * (m / u)
+@update_rule
+def _adamax_kernel(theta, g, m, u, t, lr, beta1, beta2, eps, weight_decay):
+    """One Adamax step over 1-D arrays, in place: m the first moment, u the decaying maximum of |g|."""
+    bias_correction1 = 1 - beta1**t
+    clr = lr / bias_correction1  # lr * m_hat = clr * m
+    one_minus_beta1 = 1 - beta1
+    like = theta.dtype.type  # the constants in theta's dtype
+    beta1, one_minus_beta1, beta2, eps, clr, weight_decay = (like(beta1), like(one_minus_beta1), like(beta2),
+                                                             like(eps), like(clr), like(weight_decay))
+    for i in prange(theta.size):
+        g_i = g[i] + weight_decay * theta[i]
+        m_i = beta1 * m[i] + one_minus_beta1 * g_i
+        m[i] = m_i
+        u_i = max(beta2 * u[i], np.abs(g_i) + eps)
+        u[i] = u_i
+        theta[i] -= clr * (m_i / u_i)
 
 
 class Adamax(Optimizer):
@@ -50,8 +59,3 @@ class Adamax(Optimizer):
 
     def hyperparameters(self):
         return {"betas": self.betas, "eps": self.eps, "weight_decay": self.weight_decay}
-
-    def _step_scalars(self):
-        beta1, beta2 = self.betas
-        clr = self.lr / (1.0 - beta1**self.step_count)
-        return (beta1, 1.0 - beta1, beta2, self.eps, clr, self.weight_decay)

@@ -7,10 +7,14 @@ An optimizer here owns a list of parameter arrays and updates them IN PLACE:
         dW, db = gradients(W, b, batch)
         opt.step([dW, db])          # W and b change; nothing is returned
 
-Each method's update rule lives in its own module, as a Numba kernel that makes one pass over a parameter array
-and its gradient, updating the state arrays (moment estimates, accumulators) in the same pass. The class around
-the kernel only checks the input and computes the per-step scalars (bias corrections and the like) once per
-step, outside the kernel's loop, in the parameters' dtype (float32 stays float32).
+Each method's update rule lives in its own module, as a kernel that makes one pass over a parameter array and
+its gradient, updating the state arrays (moment estimates, accumulators) in the same pass. It takes the lecture's
+quantities by name (theta, g, m, v, t, lr, beta1, ...) and computes the per-step constants (bias corrections and
+the like) itself, as written in the formula. The class around the kernel checks the input; `step` reads
+
+    check the gradients  ->  count the step (t <- t + 1)  ->  apply the rule to every parameter
+
+Compiling, threads for large arrays and the one-call-per-buffer fast path live in `engine.py` and `flat.py`.
 
 State is explicit: each optimizer lists its per-parameter state arrays in `state_names`, and each name is an
 attribute holding one array per parameter, shaped like it (e.g. `Adam.exp_avg[0]` is the first moment of
@@ -19,7 +23,7 @@ attribute holding one array per parameter, shaped like it (e.g. `Adam.exp_avg[0]
 import numpy as np
 
 from course_lib import _validate
-from course_lib._validate import _all_finite_kernel
+from course_lib.optim.engine import all_finite, apply_rule
 from course_lib.optim.flat import covering_buffer, flat_parameters
 
 __all__ = ["Optimizer"]
@@ -30,11 +34,7 @@ def memory_order(arr):
     return "C" if arr.flags.c_contiguous else "F"
 
 
-def check_flag(value, name):
-    """A hyperparameter that must be True or False."""
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be True or False, got {value!r}")
-    return bool(value)
+check_flag = _validate.flag  # (the old name; the rule is written once, in _validate)
 
 
 def check_betas(betas, name="betas"):
@@ -60,24 +60,14 @@ def check_params(params):
     return params
 
 
-def kernel_scalars(scalars, dtype):
-    """The per-step scalars as a kernel takes them: flags stay bool, numbers get the parameters' dtype, so that a
-    float32 model is updated in float32 arithmetic. (Numba reads a Python float as float64, so for float64 a
-    float is enough. For float32, one array conversion takes about 2.7 us where twelve np.float32 calls took 4 us,
-    several times the kernel's own work on a small model.)"""
-    if dtype is np.float64:
-        return tuple(s if isinstance(s, bool) else float(s) for s in scalars)
-    numbers = np.array([s for s in scalars if not isinstance(s, bool)], dtype=dtype)
-    it = iter(numbers)
-    return tuple(s if isinstance(s, bool) else next(it) for s in scalars)
-
-
 class Optimizer:
     """Base class: params, `lr`, `step_count`, `step(grads)`, `state_dict()`, `load_state_dict()`, `reset()`.
 
-    A subclass sets `state_names` (its per-parameter state arrays, in the order its kernel takes them), `_kernel`
-    (called as ``_kernel(param, grad, *states, *scalars)`` on 1-D arrays) and `_step_scalars()` (the per-step
-    scalars, computed after `step_count` has been increased).
+    A subclass sets `state_names` (its per-parameter state arrays, in the order its kernel takes them after theta
+    and g) and `_kernel` (an `engine.update_rule`, called as ``_kernel(theta, g, *states, *scalars)`` on 1-D
+    arrays). The scalars are found by the names in the kernel's signature among `rule_arguments()`: t, lr and
+    the hyperparameters (``betas`` also as beta1, beta2). A new hyperparameter is a name in `hyperparameters()`
+    and a parameter of the kernel.
     """
 
     state_names = ()
@@ -91,6 +81,7 @@ class Optimizer:
         self._last_grad_buffer = ((), None)
         self._allocate_state()
         self.reset()
+        self._rule_names = type(self)._kernel.scalar_names(len(self.state_names))
 
     # ---- learning rate ---------------------------------------------------------------------------------------
     @property
@@ -223,7 +214,7 @@ class Optimizer:
                 if flat_grad.dtype.kind != "f":
                     raise TypeError(f"grads must hold floating-point numbers, got dtype {flat_grad.dtype}")
                 flat_grad = flat_grad.astype(self._flat.dtype, copy=False)
-                if not _all_finite_kernel(flat_grad):
+                if not all_finite(flat_grad):
                     for i, g in enumerate(grads):
                         _validate.check_finite(g, f"grads[{i}]")
                 return [flat_grad]
@@ -238,7 +229,7 @@ class Optimizer:
                 raise TypeError(f"grads[{i}] must hold floating-point numbers, got dtype {g.dtype}")
             _validate.same_shape(g, p, f"grads[{i}]", f"params[{i}]")
             g1 = np.asarray(g, dtype=p.dtype).reshape(-1, order=memory_order(p))
-            if not _all_finite_kernel(g1):
+            if not all_finite(g1):
                 _validate.check_finite(g, f"grads[{i}]")
             checked.append(g1)
         return checked
@@ -256,8 +247,13 @@ class Optimizer:
         self._last_grad_buffer = (tuple(grads), buffer)
         return buffer
 
-    def _step_scalars(self):
-        raise NotImplementedError
+    def rule_arguments(self):
+        """The scalars the update rule is called with this step, by name: t (a float, so that beta**t is computed
+        like Python's and PyTorch's), lr, and the hyperparameters."""
+        values = {"t": float(self.step_count), "lr": self.lr, **self.hyperparameters()}
+        if "betas" in values:
+            values["beta1"], values["beta2"] = values["betas"]
+        return values
 
     def step(self, grads):
         """One update of every parameter, in place, from `grads` (same order and shapes as params).
@@ -265,16 +261,10 @@ class Optimizer:
         A gradient of another float dtype is cast to its parameter's dtype. A wrong number of gradients, a wrong
         shape, a non-float dtype or a NaN/inf raises before ANY parameter changes.
         """
-        grad_units = self._check_grads(grads)
-        units = [self._flat_unit] if len(grad_units) == 1 and self._flat is not None else self._units
+        grads = self._check_grads(grads)
         self.step_count += 1
-        scalars = self._step_scalars()
-        cast = {}
-        for (param, states), grad in zip(units, grad_units):
-            dtype = param.dtype.type
-            if dtype not in cast:
-                cast[dtype] = kernel_scalars(scalars, dtype)
-            self._kernel(param, grad, *states, *cast[dtype])
+        units = [self._flat_unit] if len(grads) == 1 and self._flat is not None else self._units
+        apply_rule(self._kernel, units, grads, self._rule_names, self.rule_arguments())
 
     def __repr__(self):
         hyper = ", ".join(f"{k}={v!r}" for k, v in self.hyperparameters().items())

@@ -30,13 +30,28 @@ The first lecture writes the look-ahead in EMA notation instead (`LectureNestero
         theta* = theta - lr * v,   v <- beta * v + (1 - beta) * grad f(theta*),   theta <- theta - lr * v,
 looking one full old step ahead rather than mu times it. That is a different method from PyTorch's (no change of
 variables maps one onto the other); tests/test_optim_notation.py checks it against a transcription of the slide.
+
+The student writes the same rules in NumPy in assignment 04, Part G (momentum in two notations) and Part H
+(Nesterov's look-ahead).
 """
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from course_lib import _validate
 from course_lib.optim.base import Optimizer, memory_order
-from course_lib.optim.sgd import _sgd_kernel
+from course_lib.optim.engine import update_rule
+
+
+@update_rule
+def _momentum_kernel(theta, g, v, lr, beta):
+    """v <- beta * v + (1 - beta) * g;  theta <- theta - lr * v. In place, 1-D arrays."""
+    one_minus_beta = 1 - beta
+    like = theta.dtype.type  # the constants in theta's dtype
+    lr, beta, one_minus_beta = like(lr), like(beta), like(one_minus_beta)
+    for i in prange(theta.size):
+        v_i = beta * v[i] + one_minus_beta * g[i]
+        v[i] = v_i
+        theta[i] -= lr * v_i
 
 __all__ = ["Momentum", "NesterovLookahead", "LectureNesterov"]
 
@@ -56,6 +71,7 @@ class Momentum(Optimizer):
     """
 
     state_names = ("velocity",)
+    _kernel = staticmethod(_momentum_kernel)
 
     def __init__(self, params, lr, beta=0.9):
         self.beta = _validate.scalar(beta, "beta", low=0.0, high=1.0, high_open=True)
@@ -64,23 +80,16 @@ class Momentum(Optimizer):
     def hyperparameters(self):
         return {"beta": self.beta}
 
-    @staticmethod
-    def _kernel(param, grad, velocity, lr, beta, one_minus_beta):
-        # v <- beta * v + (1 - beta) * g; theta <- theta - lr * v: SGD's kernel with dampening = beta, no weight
-        # decay (lr - lr is 0 in the array's dtype) and no first-step special case.
-        _sgd_kernel(param, grad, velocity, lr, beta, one_minus_beta, lr - lr, False, True, False)
 
-    def _step_scalars(self):
-        return (self.lr, self.beta, 1.0 - self.beta)
-
-
-@njit(cache=True, error_model="numpy")
-def _nesterov_lookahead_kernel(param, grad, velocity, lr, momentum):
+@update_rule
+def _nesterov_lookahead_kernel(theta, g, v, lr, momentum):
     """v <- mu * v - lr * g (g taken at the look-ahead point); theta <- theta + v. In place, 1-D arrays."""
-    for i in range(param.size):
-        v = momentum * velocity[i] - lr * grad[i]
-        velocity[i] = v
-        param[i] += v
+    like = theta.dtype.type  # the constants in theta's dtype
+    lr, momentum = like(lr), like(momentum)
+    for i in prange(theta.size):
+        v_i = momentum * v[i] - lr * g[i]
+        v[i] = v_i
+        theta[i] += v_i
 
 
 @njit(cache=True, error_model="numpy")
@@ -115,9 +124,6 @@ class NesterovLookahead(Optimizer):
 
     def hyperparameters(self):
         return {"momentum": self.momentum}
-
-    def _step_scalars(self):
-        return (self.lr, self.momentum)
 
     def lookahead_point(self):
         """theta + mu * v for every parameter (new arrays, shaped like params): where to take the gradient."""

@@ -13,32 +13,43 @@ the update is
 
 The first term is the "current gradient" part, the second the "look-ahead momentum" part; both coefficients
 play the role of Adam's 1 / (1 - beta1^t) bias correction.
+
+The student writes the same rule in NumPy in assignment 05, Part 7 (NAdam).
 """
 import numpy as np
-from numba import njit
+from numba import prange
 
 from course_lib import _validate
-from course_lib.optim.base import Optimizer, check_betas, check_flag
+from course_lib.optim.base import Optimizer, check_betas
+from course_lib.optim.engine import update_rule
 
 __all__ = ["NAdam"]
 
 
-@njit(cache=True, error_model="numpy")
-def _nadam_kernel(param, grad, exp_avg, exp_avg_sq, beta1, one_minus_beta1, beta2, one_minus_beta2,
-                  bias_correction2, eps, grad_coef, avg_coef, l2, decay):
-    """One NAdam step over 1-D arrays, in place. grad_coef = -lr (1 - mu_t) / (1 - M_t),
-    avg_coef = -lr mu_{t+1} / (1 - M_t mu_{t+1}); decay and l2 as in Adam/AdamW."""
-    for i in range(param.size):
-        p = param[i]
-        g = grad[i] + l2 * p
-        p = p * decay
-        m = beta1 * exp_avg[i] + one_minus_beta1 * g
-        v = beta2 * exp_avg_sq[i] + one_minus_beta2 * (g * g)
-        exp_avg[i] = m
-        exp_avg_sq[i] = v
-        denom = np.sqrt(v / bias_correction2) + eps
-        p = p + grad_coef * (g / denom)
-        param[i] = p + avg_coef * (m / denom)
+@update_rule
+def _nadam_kernel(theta, g, m, v, t, lr, beta1, beta2, eps, weight_decay, decoupled_weight_decay, mu, mu_next,
+                  mu_product):
+    """One NAdam step over 1-D arrays, in place. mu = mu_t, mu_next = mu_{t+1}, mu_product = M_t."""
+    bias_correction2 = 1 - beta2**t
+    grad_coef = lr * (1 - mu) / (1 - mu_product)  # the current gradient's share
+    avg_coef = lr * mu_next / (1 - mu_product * mu_next)  # the look-ahead momentum's share
+    l2 = 0.0 if decoupled_weight_decay else weight_decay  # g <- g + wd * theta
+    decay = 1 - lr * weight_decay if decoupled_weight_decay else 1.0  # theta <- theta * (1 - lr * wd)
+    one_minus_beta1, one_minus_beta2 = 1 - beta1, 1 - beta2
+    like = theta.dtype.type  # the constants in theta's dtype
+    beta1, one_minus_beta1, beta2, one_minus_beta2, bias_correction2, eps = (
+        like(beta1), like(one_minus_beta1), like(beta2), like(one_minus_beta2), like(bias_correction2), like(eps))
+    grad_coef, avg_coef, l2, decay = like(grad_coef), like(avg_coef), like(l2), like(decay)
+    for i in prange(theta.size):
+        g_i = g[i] + l2 * theta[i]
+        theta_i = theta[i] * decay
+        m_i = beta1 * m[i] + one_minus_beta1 * g_i
+        v_i = beta2 * v[i] + one_minus_beta2 * (g_i * g_i)
+        m[i] = m_i
+        v[i] = v_i
+        denom = np.sqrt(v_i / bias_correction2) + eps
+        theta_i = theta_i - grad_coef * (g_i / denom)
+        theta[i] = theta_i - avg_coef * (m_i / denom)
 
 
 class NAdam(Optimizer):
@@ -65,7 +76,7 @@ class NAdam(Optimizer):
         self.eps = _validate.scalar(eps, "eps", low=0.0, low_open=True)
         self.weight_decay = _validate.scalar(weight_decay, "weight_decay", low=0.0)
         self.momentum_decay = _validate.scalar(momentum_decay, "momentum_decay", low=0.0)
-        self.decoupled_weight_decay = check_flag(decoupled_weight_decay, "decoupled_weight_decay")
+        self.decoupled_weight_decay = _validate.flag(decoupled_weight_decay, "decoupled_weight_decay")
         super().__init__(params, lr)
 
     def _reset_scalars(self):
@@ -78,15 +89,9 @@ class NAdam(Optimizer):
     def _mu(self, t):
         return self.betas[0] * (1.0 - 0.5 * 0.96 ** (t * self.momentum_decay))
 
-    def _step_scalars(self):
-        beta1, beta2 = self.betas
+    def rule_arguments(self):
+        """As every optimizer's, plus the momentum schedule: mu_t, mu_{t+1} and M_t (updated here, once a step)."""
         t = self.step_count
         mu, mu_next = self._mu(t), self._mu(t + 1)
         self.mu_product *= mu
-        grad_coef = -self.lr * (1.0 - mu) / (1.0 - self.mu_product)
-        avg_coef = -self.lr * mu_next / (1.0 - self.mu_product * mu_next)
-        if self.decoupled_weight_decay:
-            l2, decay = 0.0, 1.0 - self.lr * self.weight_decay
-        else:
-            l2, decay = self.weight_decay, 1.0
-        return (beta1, 1.0 - beta1, beta2, 1.0 - beta2, 1.0 - beta2**t, self.eps, grad_coef, avg_coef, l2, decay)
+        return {**super().rule_arguments(), "mu": mu, "mu_next": mu_next, "mu_product": self.mu_product}

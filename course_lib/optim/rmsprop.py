@@ -13,38 +13,46 @@ The two eps placements are related: sqrt(S + eps**2) <= sqrt(S) + eps <= sqrt(2)
 eps_inside_sqrt=True with eps_in = eps_out**2 takes steps at most sqrt(2) times larger than the default with
 eps_out, equal where S = 0 or S >> eps_out**2. Moving the same eps inside (1e-8 stays 1e-8) is a much bigger
 change: the step for S = 0 is lr * g / 1e-8 outside but lr * g / 1e-4 inside.
+
+The student writes the same rule in NumPy in assignment 05, Part 2 (RMSProp, with eps inside or outside the root).
 """
 import numpy as np
-from numba import njit
+from numba import prange
 
 from course_lib import _validate
-from course_lib.optim.base import Optimizer, check_flag
+from course_lib.optim.base import Optimizer
+from course_lib.optim.engine import update_rule
 
 __all__ = ["RMSprop"]
 
 
-@njit(cache=True, error_model="numpy")
-def _rmsprop_kernel(param, grad, square_avg, grad_avg, momentum_buffer, lr, alpha, one_minus_alpha, eps,
-                    weight_decay, momentum, centered, use_momentum, eps_inside_sqrt):
-    """One RMSprop step over 1-D arrays, in place (grad_avg used only if centered, the buffer only if momentum)."""
-    for i in range(param.size):
-        g = grad[i] + weight_decay * param[i]
-        s = alpha * square_avg[i] + one_minus_alpha * (g * g)
-        square_avg[i] = s
+@update_rule
+def _rmsprop_kernel(theta, g, S, g_avg, b, lr, alpha, eps, weight_decay, momentum, centered, eps_inside_sqrt):
+    """One RMSprop step over 1-D arrays, in place: S the EMA of g^2, g_avg the EMA of g (used only if centered),
+    b the momentum buffer (used only if momentum > 0)."""
+    use_momentum = momentum > 0
+    one_minus_alpha = 1 - alpha
+    like = theta.dtype.type  # the constants in theta's dtype
+    lr, alpha, one_minus_alpha, eps, weight_decay, momentum = (like(lr), like(alpha), like(one_minus_alpha),
+                                                               like(eps), like(weight_decay), like(momentum))
+    for i in prange(theta.size):
+        g_i = g[i] + weight_decay * theta[i]
+        S_i = alpha * S[i] + one_minus_alpha * (g_i * g_i)
+        S[i] = S_i
         if centered:
-            a = alpha * grad_avg[i] + one_minus_alpha * g
-            grad_avg[i] = a
-            s = s - a * a  # a running estimate of the variance instead of the raw second moment
+            a_i = alpha * g_avg[i] + one_minus_alpha * g_i
+            g_avg[i] = a_i
+            S_i = S_i - a_i * a_i  # a running estimate of the variance instead of the raw second moment
         if eps_inside_sqrt:
-            denom = np.sqrt(s + eps)
+            denom = np.sqrt(S_i + eps)
         else:
-            denom = np.sqrt(s) + eps
+            denom = np.sqrt(S_i) + eps
         if use_momentum:
-            b = momentum * momentum_buffer[i] + g / denom
-            momentum_buffer[i] = b
-            param[i] -= lr * b
+            b_i = momentum * b[i] + g_i / denom
+            b[i] = b_i
+            theta[i] -= lr * b_i
         else:
-            param[i] -= lr * (g / denom)
+            theta[i] -= lr * (g_i / denom)
 
 
 class RMSprop(Optimizer):
@@ -76,8 +84,8 @@ class RMSprop(Optimizer):
         self.eps = _validate.scalar(eps, "eps", low=0.0, low_open=True)
         self.weight_decay = _validate.scalar(weight_decay, "weight_decay", low=0.0)
         self.momentum = _validate.scalar(momentum, "momentum", low=0.0, high=1.0, high_open=True)
-        self.centered = check_flag(centered, "centered")
-        self.eps_inside_sqrt = check_flag(eps_inside_sqrt, "eps_inside_sqrt")
+        self.centered = _validate.flag(centered, "centered")
+        self.eps_inside_sqrt = _validate.flag(eps_inside_sqrt, "eps_inside_sqrt")
         super().__init__(params, lr)
 
     def _uses_state(self, name):
@@ -90,7 +98,3 @@ class RMSprop(Optimizer):
     def hyperparameters(self):
         return {"alpha": self.alpha, "eps": self.eps, "weight_decay": self.weight_decay,
                 "momentum": self.momentum, "centered": self.centered, "eps_inside_sqrt": self.eps_inside_sqrt}
-
-    def _step_scalars(self):
-        return (self.lr, self.alpha, 1.0 - self.alpha, self.eps, self.weight_decay, self.momentum,
-                self.centered, self.momentum > 0, self.eps_inside_sqrt)

@@ -12,32 +12,41 @@ The lectures write momentum in two other notations; both are this rule in disgui
 
 - v = mu * v - lr * g, theta += v  (velocity notation) is SGD(lr, momentum=mu) with v = -lr * b, for constant lr;
 - v = beta * v + (1 - beta) * g, theta -= lr * v  (EMA notation, `Momentum`) is SGD(lr * (1 - beta), momentum=beta).
+
+The student writes plain gradient descent in NumPy in assignment 04, Part B (one epoch of mini-batch gradient
+descent), momentum in Part G and Nesterov's look-ahead in Part H.
 """
-from numba import njit
+from numba import prange
 
 from course_lib import _validate
-from course_lib.optim.base import Optimizer, check_flag
+from course_lib.optim.base import Optimizer
+from course_lib.optim.engine import update_rule
 
 __all__ = ["SGD", "NesterovSGD"]
 
 
-@njit(cache=True, error_model="numpy")
-def _sgd_kernel(param, grad, buf, lr, momentum, one_minus_dampening, weight_decay, nesterov, has_momentum,
-                first_step):
-    """One SGD step over 1-D arrays, in place: param, and the momentum buffer `buf` (unused if not has_momentum)."""
-    for i in range(param.size):
-        g = grad[i] + weight_decay * param[i]
+@update_rule
+def _sgd_kernel(theta, g, b, t, lr, momentum, dampening, weight_decay, nesterov):
+    """One SGD step over 1-D arrays theta, g and the momentum buffer b (unused when momentum = 0), in place."""
+    first_step = t == 1
+    one_minus_dampening = 1 - dampening
+    has_momentum = momentum != 0
+    like = theta.dtype.type  # the constants in theta's dtype
+    lr, momentum, one_minus_dampening, weight_decay = like(lr), like(momentum), like(one_minus_dampening), like(
+        weight_decay)
+    for i in prange(theta.size):
+        g_i = g[i] + weight_decay * theta[i]
         if has_momentum:
             if first_step:
-                b = g
+                b_i = g_i
             else:
-                b = momentum * buf[i] + one_minus_dampening * g
-            buf[i] = b
+                b_i = momentum * b[i] + one_minus_dampening * g_i
+            b[i] = b_i
             if nesterov:
-                g = g + momentum * b
+                g_i = g_i + momentum * b_i
             else:
-                g = b
-        param[i] -= lr * g
+                g_i = b_i
+        theta[i] -= lr * g_i
 
 
 class SGD(Optimizer):
@@ -63,7 +72,7 @@ class SGD(Optimizer):
         self.momentum = _validate.scalar(momentum, "momentum", low=0.0, high=1.0, high_open=True)
         self.dampening = _validate.scalar(dampening, "dampening", low=0.0, high=1.0)
         self.weight_decay = _validate.scalar(weight_decay, "weight_decay", low=0.0)
-        self.nesterov = check_flag(nesterov, "nesterov")
+        self.nesterov = _validate.flag(nesterov, "nesterov")
         if self.nesterov and (self.momentum == 0 or self.dampening != 0):
             raise ValueError("nesterov=True needs momentum > 0 and dampening = 0 (as in torch.optim.SGD), got "
                              f"momentum={self.momentum}, dampening={self.dampening}")
@@ -75,10 +84,6 @@ class SGD(Optimizer):
     def hyperparameters(self):
         return {"momentum": self.momentum, "dampening": self.dampening, "weight_decay": self.weight_decay,
                 "nesterov": self.nesterov}
-
-    def _step_scalars(self):
-        return (self.lr, self.momentum, 1.0 - self.dampening, self.weight_decay, self.nesterov,
-                self.momentum != 0, self.step_count == 1)
 
 
 class NesterovSGD(SGD):
