@@ -383,14 +383,27 @@ def test_the_threaded_copy_of_every_rule_takes_bitwise_the_same_steps(name, dtyp
     start = rng.standard_normal(1000).astype(dtype)
     grads = [rng.standard_normal(1000).astype(dtype) for _ in range(5)]
     monkeypatch.setattr(engine, "_threads", 2)
+    monkeypatch.setattr(engine, "_machine_is_busy", lambda: False)  # (a busy machine keeps steps on one core)
     runs = []
     for threshold in (10**9, 1):  # single-core, then threaded
         monkeypatch.setattr(engine, "PARALLEL_MIN_SIZE", threshold)
+        assert engine._use_threads(start.size) == (threshold == 1)
         opt = build(name, [start.copy()])
         for g in grads:
             opt.step([g])
         runs.append(opt.params[0])
     np.testing.assert_array_equal(runs[0], runs[1])
+
+
+def test_a_busy_machine_keeps_large_steps_on_one_core(monkeypatch):
+    monkeypatch.setattr(engine, "_threads", 2)
+    monkeypatch.setattr(engine, "_load", {"checked": -1.0, "busy": False})
+    monkeypatch.setattr(engine.os, "getloadavg", lambda: (engine._cores() + 1.0, 0.0, 0.0))
+    assert not engine._use_threads(10**8)
+    monkeypatch.setattr(engine, "_load", {"checked": -1.0, "busy": False})
+    monkeypatch.setattr(engine.os, "getloadavg", lambda: (0.0, 0.0, 0.0))
+    assert engine._use_threads(10**8) == (numba.config.NUMBA_NUM_THREADS > 1)
+    assert not engine._use_threads(engine.PARALLEL_MIN_SIZE - 1)
 
 
 def test_the_thread_count_respects_the_course_setting_numba_and_pytest_xdist(monkeypatch):

@@ -17,7 +17,9 @@ on a small array). The arithmetic is the same in both, element by element, so th
 How many threads: `threads()`. It is the smallest of the cores this process may use, ``NUMBA_NUM_THREADS`` (Numba's
 own cap) and the course setting ``COURSE_NUM_THREADS`` (set it to 1 in graders and anywhere several processes
 share the cores); under pytest-xdist without that setting, the cores are shared evenly among the workers.
-`set_threads(n)` changes it for this process.
+`set_threads(n)` changes it for this process. And while the machine is already busy (a load average above its
+cores, read at most once a second), steps stay on one core: a threaded loop ends when its slowest thread does,
+and a thread that waits for a core makes the whole step wait (measured: 100x slower, docs/performance.md).
 
 `Optimizer.step` (in `base.py`) calls `apply_rule`: one rule call for the whole model when params and grads tile
 one buffer each (see `flat.py`), else one per parameter array.
@@ -26,6 +28,7 @@ import functools
 import inspect
 import os
 import threading
+import time
 import types
 
 import numba
@@ -85,12 +88,28 @@ def set_threads(n):
     return _threads
 
 
+_load = {"checked": -1.0, "busy": False}
+
+
+def _machine_is_busy():
+    """Whether the 1-minute load average exceeds the cores (+ 0.5), checked at most once a second."""
+    now = time.monotonic()
+    if now - _load["checked"] > 1.0:
+        try:
+            _load["busy"] = os.getloadavg()[0] > _cores() + 0.5
+        except OSError:
+            _load["busy"] = False
+        _load["checked"] = now
+    return _load["busy"]
+
+
 def _use_threads(size):
     """Whether an array of `size` entries goes to the threaded copy (and, if so, Numba's thread count set for it).
 
     Only from the main thread: a rule called from another thread (a widget's callback) stays on one core, so that
     no two threaded loops ever run at once."""
-    if _threads > 1 and size >= PARALLEL_MIN_SIZE and threading.current_thread() is threading.main_thread():
+    if (_threads > 1 and size >= PARALLEL_MIN_SIZE and threading.current_thread() is threading.main_thread()
+            and not _machine_is_busy()):
         numba.set_num_threads(_threads)
         return True
     return False
