@@ -64,8 +64,7 @@ def ema(x, beta, bias_correction=True):
     Recursion: v_0 = 0, v_t = beta * v_{t-1} + (1 - beta) * x_t, t = 1..T.
     """
     beta = _check_beta(beta)
-    if not isinstance(bias_correction, (bool, np.bool_)):
-        raise TypeError(f"bias_correction must be True or False, got {type(bias_correction).__name__}")
+    bias_correction = _validate.flag(bias_correction, "bias_correction")
     arr = _validate.float_array(x, "x", ndim=(1, 2), finite=True)
     table = arr if arr.ndim == 2 else arr.reshape(-1, 1)
     out = np.empty_like(table)
@@ -130,9 +129,7 @@ class EMA:
 
     def __init__(self, beta, bias_correction=True):
         self.beta = _check_beta(beta)
-        if not isinstance(bias_correction, (bool, np.bool_)):
-            raise TypeError(f"bias_correction must be True or False, got {type(bias_correction).__name__}")
-        self.bias_correction = bool(bias_correction)
+        self.bias_correction = _validate.flag(bias_correction, "bias_correction")
         self.reset()
 
     def reset(self):

@@ -1,8 +1,19 @@
-"""Layers as forward/backward pairs: dense (fully connected), batch normalization and dropout.
+"""Layers as forward/backward pairs: dense (fully connected), activation, batch normalization and dropout.
 
-Every layer is a pair. `*_forward(...)` returns the output and what the backward pass needs; `*_backward(dout, ...)`
-takes the upstream gradient dL/d(out) and returns the gradients of the loss with respect to the forward's inputs,
-in the same order. Batches are row-major: x has shape (N, D), one example per row.
+One convention for every pair (CS231n's): ``out, cache = <layer>_forward(x, ...)`` returns the output and what the
+backward pass needs, and ``<layer>_backward(dout, cache)`` takes the upstream gradient dL/d(out) and returns the
+gradients of the loss with respect to the forward's inputs, in the same order. A network is these pairs composed:
+forward through the layers keeping the caches, backward through them in reverse (tests/test_model.py composes them
+by hand and matches `course_lib.model.MLP` to 1e-12). Batches are row-major: x has shape (N, D), one example per row.
+
+    pair                                       forward returns        backward(dout, cache) returns
+    affine_forward(x, W, b)                    out, DenseCache         dx, dW, db
+    activation_forward(z, name, **params)      a, ActivationCache      dz
+    batchnorm_forward(x, gamma, beta, ...)     out, BatchNormCache     dx, dgamma, dbeta
+    dropout_forward(x, p, ...)                 out, mask               dx
+
+The dense layer's first pair, ``out = dense_forward(x, W, b)`` and ``dense_backward(dout, x, W)``, predates the
+convention and is kept as it was (the notebooks use it); `dense_backward` also accepts ``(dout, cache)``.
 
     dense      out = x W + b                  W: (D_in, D_out), as in the lectures' x W (PyTorch's nn.Linear
                                               stores the transpose, weight = W.T, and computes x weight^T + bias)
@@ -21,6 +32,7 @@ from numba import njit
 from course_lib import _validate
 
 __all__ = [
+    "affine_forward", "affine_backward", "DenseCache", "activation_forward", "activation_backward", "ActivationCache",
     "dense_forward", "dense_backward",
     "batchnorm_forward", "batchnorm_backward", "batchnorm_backward_graph", "BatchNormCache",
     "dropout_forward", "dropout_backward",
@@ -37,10 +49,7 @@ def _like(arr, name, dtype, ref="x"):
     return _validate.float_array(arr, name, dtype=dtype)
 
 
-def _flag(value, name):
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be True or False, got {value!r}")
-    return bool(value)
+_flag = _validate.flag
 
 
 # =====================================================================================================================
@@ -96,18 +105,87 @@ def dense_forward(x, W, b):
     return _dense_forward_kernel(x, W, b)
 
 
-def dense_backward(dout, x, W):
+def dense_backward(dout, x, W=None):
     """Gradients of the dense layer, given dout = dL/d(out) of shape (N, D_out):
 
         dx = dout W^T   (N, D_in)      dW = x^T dout   (D_in, D_out)      db = sum over the batch of dout   (D_out,)
 
     (db sums over rows because b was copied to every row in the forward pass: the copy gate adds gradients.)
-    Returns (dx, dW, db), the order of the forward's inputs.
+    Called as ``dense_backward(dout, x, W)`` or, like every other pair, ``dense_backward(dout, cache)`` with the
+    `DenseCache` from `affine_forward`. Returns (dx, dW, db), the order of the forward's inputs.
     """
+    if W is None and isinstance(x, DenseCache):
+        x, W = x
+    elif W is None:
+        raise TypeError("dense_backward takes (dout, x, W) or (dout, cache) with the DenseCache from affine_forward")
     x, W = _dense_inputs(x, W)
     dout = _like(dout, "dout", x.dtype)
     _validate.check_shape(dout, (x.shape[0], W.shape[1]), "dout")
     return _dense_backward_kernel(dout, x, W)
+
+
+class DenseCache(NamedTuple):
+    """What `affine_forward` hands to the backward pass: x (N, D_in) and W (D_in, D_out), as the forward saw them."""
+
+    x: np.ndarray
+    W: np.ndarray
+
+
+def affine_forward(x, W, b):
+    """The dense layer in the pair convention: out = x W + b (as `dense_forward`), and the cache for backward.
+
+    x : (N, D_in).  W : (D_in, D_out).  b : (D_out,).  Returns (out (N, D_out), DenseCache(x, W)).
+    """
+    x, W = _dense_inputs(x, W)
+    b = _like(b, "b", x.dtype)
+    _validate.check_shape(b, (W.shape[1],), "b")
+    return _dense_forward_kernel(x, W, b), DenseCache(x, W)
+
+
+def affine_backward(dout, cache):
+    """dx = dout W^T, dW = x^T dout, db = sum over rows of dout, from the `DenseCache` of `affine_forward`.
+
+    dout : (N, D_out).  Returns (dx (N, D_in), dW (D_in, D_out), db (D_out,)).
+    """
+    if not isinstance(cache, DenseCache):
+        raise TypeError(f"cache must be the DenseCache returned by affine_forward, got {type(cache).__name__}")
+    return dense_backward(dout, cache)
+
+
+# =====================================================================================================================
+# Activation (elementwise)
+# =====================================================================================================================
+
+class ActivationCache(NamedTuple):
+    """What `activation_forward` hands to the backward pass: its input z, the activation's name and parameters."""
+
+    z: np.ndarray
+    name: str
+    params: dict
+
+
+def activation_forward(z, name="relu", **params):
+    """a = f(z) elementwise, f one of `course_lib.activations`' elementwise functions by name ("relu", "tanh",
+    "leaky_relu" with slope=..., ...). z : any shape. Returns (a, ActivationCache) with a of z's shape."""
+    from course_lib import activations  # (activations does not import layers)
+
+    if not isinstance(name, str) or not callable(getattr(activations, name + "_grad", None)):
+        names = sorted(n[:-5] for n in dir(activations) if n.endswith("_grad") and not n.startswith("_"))
+        raise ValueError(f"unknown activation {name!r}; choose one of {', '.join(names)}")
+    z = _validate.float_array(z, "z")
+    return getattr(activations, name)(z, **params), ActivationCache(z, name, dict(params))
+
+
+def activation_backward(dout, cache):
+    """dz = dout * f'(z) (the elementwise chain rule; no Jacobian is formed). dout : z's shape. Returns dz."""
+    from course_lib import activations
+
+    if not isinstance(cache, ActivationCache):
+        raise TypeError(f"cache must be the ActivationCache returned by activation_forward, got "
+                        f"{type(cache).__name__}")
+    dout = _like(dout, "dout", cache.z.dtype, ref="z")
+    _validate.same_shape(dout, cache.z, "dout", "z")
+    return dout * getattr(activations, cache.name + "_grad")(cache.z, **cache.params)
 
 
 # =====================================================================================================================

@@ -39,6 +39,14 @@ from the model's own generator, seeded by `seed`, so a run repeats exactly. To c
 ``loss_and_grads(X, y, masks=[m1, m2, ...])`` with one 0/1 array of shape (N, D_l) per hidden layer
 (1 = keep); ``model.dropout_masks`` holds the masks of the last training pass.
 
+The network IS the composition of `course_lib.layers`' forward/backward pairs (affine, batch norm, activation,
+dropout, then the loss): tests/test_model.py composes those pairs by hand and matches this model's cost and every
+gradient to 1e-12. The model does not call them one by one because it is trained for hundreds of steps inside
+sliders and graded loops: one compiled pass over the whole network, reading the parameters from one buffer and
+writing intermediates into a reused scratch buffer, avoids a Python call, a validation and new arrays per layer and
+per step (the measured cost is in docs/performance.md, "one training step"). The layer loops it needs that
+`layers` also has are shared with it where that costs no speed (`layers._batch_statistics`, `layers._batchnorm_sums`).
+
 Parameters live in ONE flat buffer (`flat_params`), and `params` is the list of views into it, in layer order
 ``[W1, b1, (gamma1, beta1,) W2, b2, ...]`` (`param_names` says which is which); gradients likewise (`flat_grads`,
 `grads`). Writing into ``model.params[k]`` changes the model; an optimizer built on ``model.params`` updates the
@@ -344,10 +352,7 @@ def _mlp_kernel(X, labels, targets, theta, grad, layout, act_code, act_param, ou
 # ---------------------------------------------------------------------------------------------------------------
 # The model
 # ---------------------------------------------------------------------------------------------------------------
-def _flag(value, name):
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be True or False, got {value!r}")
-    return bool(value)
+_flag = _validate.flag
 
 
 def _check_sizes(sizes):

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from course_lib._validate import scalar
+from course_lib._validate import flag, scalar
 
 __all__ = [
     "Schedule", "StatefulSchedule", "Constant", "StepDecay", "MultiStep", "Exponential", "InverseTime",
@@ -692,8 +692,7 @@ def plot_schedules(schedules, epochs=100, ax=None, log=False):
 
     items = _named(schedules)
     epochs = _count(epochs, "epochs")
-    if not isinstance(log, (bool, np.bool_)):
-        raise TypeError(f"log must be True or False, got {type(log).__name__}")
+    log = flag(log, "log")
     if ax is None:
         fig, ax = new_axes()
     elif not hasattr(ax, "plot") or not hasattr(ax, "figure"):

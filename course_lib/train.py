@@ -188,8 +188,7 @@ class EarlyStopping:
     def __post_init__(self):
         self.patience = _validate.scalar(self.patience, "patience", low=1, integer=True)
         self.min_delta = _validate.scalar(self.min_delta, "min_delta", low=0.0)
-        if not isinstance(self.restore_best, (bool, np.bool_)):
-            raise TypeError(f"restore_best must be True or False, got {self.restore_best!r}")
+        _validate.flag(self.restore_best, "restore_best")
         self.reset()
 
     def reset(self):
@@ -411,9 +410,7 @@ def fit(model, optimizer, X, y, epochs, batch_size=None, schedule=None, validati
     val = _check_validation(validation, model)
     stopper = _check_early_stopping(early_stopping, validation)
     callbacks = _check_callbacks(callbacks)
-    for flag, name in ((shuffle, "shuffle"), (progress, "progress")):
-        if not isinstance(flag, (bool, np.bool_)):
-            raise TypeError(f"{name} must be True or False, got {flag!r}")
+    shuffle, progress = _validate.flag(shuffle, "shuffle"), _validate.flag(progress, "progress")
     seed = _validate.scalar(seed, "seed", low=0, integer=True)
     l1 = _validate.scalar(l1, "l1", low=0.0)
     l2 = _validate.scalar(l2, "l2", low=0.0)

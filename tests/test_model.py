@@ -487,3 +487,84 @@ def test_bad_targets_masks_and_batch_sizes_raise_clear_errors():
         bn.loss_and_grads(X[:1], np.zeros(1, dtype=int))
     with pytest.raises(ValueError, match="l2"):
         bn.loss_and_grads(X, np.zeros(4, dtype=int), l2=-1.0)
+
+
+# ---- the MLP is the composition of course_lib.layers' forward/backward pairs -----------------------------------
+def _composed_loss_and_grads(model, X, y, masks=None):
+    """The network written as the lectures draw it: forward through layers.* keeping each cache, the softmax
+    cross-entropy, then backward through the same pairs in reverse. Returns (loss, {param name: gradient})."""
+    from course_lib import layers, losses
+
+    p = dict(zip(model.param_names, model.params))
+    L = len(model.sizes) - 1
+    a, caches = X, []
+    for l in range(1, L + 1):
+        z, dense_cache = layers.affine_forward(a, p[f"W{l}"], p[f"b{l}"])
+        if l == L:
+            caches.append((dense_cache, None, None, None))
+            break
+        bn_cache = None
+        if model.batchnorm:
+            d = model.sizes[l]
+            z, bn_cache = layers.batchnorm_forward(z, p[f"gamma{l}"], p[f"beta{l}"], np.zeros(d), np.ones(d),
+                                                   train=True, momentum=model.bn_momentum, eps=model.bn_eps)
+        a, act_cache = layers.activation_forward(z, model.activation, **model.activation_params)
+        mask = None
+        if masks is not None:
+            mask = masks[l - 1] / (1.0 - model.dropout)  # inverted dropout with the given keep/drop pattern
+            a = a * mask
+        caches.append((dense_cache, bn_cache, act_cache, mask))
+    loss, dz = losses.softmax_cross_entropy(z, y)
+    grads = {}
+    for l in range(L, 0, -1):
+        dense_cache, bn_cache, act_cache, mask = caches[l - 1]
+        if l < L:
+            if mask is not None:
+                dz = layers.dropout_backward(dz, mask)
+            dz = layers.activation_backward(dz, act_cache)
+            if bn_cache is not None:
+                dz, grads[f"gamma{l}"], grads[f"beta{l}"] = layers.batchnorm_backward(dz, bn_cache)
+        dz, grads[f"W{l}"], grads[f"b{l}"] = layers.affine_backward(dz, dense_cache)
+    return float(loss), grads
+
+
+@pytest.mark.parametrize("kwargs", [
+    pytest.param(dict(activation="relu"), id="relu"),
+    pytest.param(dict(activation="tanh", batchnorm=True), id="tanh+batchnorm"),
+    pytest.param(dict(activation="leaky_relu", activation_params={"slope": 0.1}, batchnorm=True, dropout=0.3),
+                 id="leaky_relu+batchnorm+dropout"),
+])
+def test_the_mlp_is_the_composition_of_the_layer_pairs_to_1e_12(kwargs):
+    """model.py fuses the whole pass into one kernel for speed; composing layers.* by hand must give the same cost
+    and every gradient to 1e-12 (relative to the largest gradient entry: with batch norm, db is 0 up to rounding)."""
+    X, y = _data(n=9, d=4, k=3, seed=5)
+    model = MLP([4, 6, 5, 3], seed=2, **kwargs)
+    masks = None
+    if kwargs.get("dropout"):
+        rng = np.random.default_rng(1)
+        masks = [(rng.random((9, d)) >= 0.3).astype(float) for d in (6, 5)]
+    loss, grads = model.loss_and_grads(X, y, masks=masks)
+    composed_loss, composed = _composed_loss_and_grads(model, X, y, masks)
+    assert abs(float(loss) - composed_loss) <= 1e-12 * abs(composed_loss)
+    assert sorted(composed) == sorted(model.param_names)
+    scale = max(float(np.max(np.abs(g))) for g in composed.values())
+    for name, g in zip(model.param_names, grads):
+        assert np.max(np.abs(g - composed[name])) <= 1e-12 * scale, name
+
+
+def test_the_old_dense_pair_and_the_cache_convention_agree():
+    from course_lib import layers
+
+    rng = np.random.default_rng(0)
+    x, W, b, dout = rng.standard_normal((5, 3)), rng.standard_normal((3, 4)), rng.standard_normal(4), \
+        rng.standard_normal((5, 4))
+    out, cache = layers.affine_forward(x, W, b)
+    np.testing.assert_array_equal(out, layers.dense_forward(x, W, b))
+    for new, old in zip(layers.affine_backward(dout, cache), layers.dense_backward(dout, x, W)):
+        np.testing.assert_array_equal(new, old)
+    for new, old in zip(layers.dense_backward(dout, cache), layers.dense_backward(dout, x, W)):
+        np.testing.assert_array_equal(new, old)
+    with pytest.raises(TypeError, match="DenseCache"):
+        layers.affine_backward(dout, (x, W, b))
+    with pytest.raises(TypeError, match="dense_backward takes"):
+        layers.dense_backward(dout, x)

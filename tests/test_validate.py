@@ -1,4 +1,7 @@
 """The shared input checks name the argument and the problem."""
+import re
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -109,3 +112,21 @@ def test_in_place_arrays_names_the_array_and_who_writes_it(bad, error, message):
     v.in_place_arrays([good, np.asfortranarray(np.zeros((2, 2)))], "w", "the optimizer")
     with pytest.raises(error, match=message):
         v.in_place_arrays([good, bad], "w", "the optimizer")
+
+
+def test_flag_accepts_only_true_or_false_and_names_the_setting():
+    assert v.flag(True, "shuffle") is True
+    assert v.flag(np.bool_(False), "shuffle") is False
+    for bad in (0, 1, "yes", None, 1.0):
+        with pytest.raises(TypeError, match=rf"shuffle must be True or False, got {re.escape(repr(bad))}"):
+            v.flag(bad, "shuffle")
+
+
+def test_the_true_or_false_rule_is_written_once_in_validate():
+    """Every kernel, model and data module calls _validate.flag instead of its own copy of the check (the
+    presentation modules, plots and widgets, are checked where they are maintained)."""
+    root = Path(v.__file__).parent
+    skip = {"_validate.py", "landscapes.py", "plots.py"}
+    copies = [str(p.relative_to(root)) for p in sorted(root.rglob("*.py"))
+              if p.name not in skip and "widgets" not in p.parts and "must be True or False" in p.read_text()]
+    assert copies == []

@@ -72,8 +72,7 @@ def train_val_split(X, y, val_fraction=0.2, seed=0, stratify=True):
     X = v.float_array(X, "X")
     n = n_rows(X, "X")
     val_fraction = v.scalar(val_fraction, "val_fraction", low=0.0, high=1.0, low_open=True, high_open=True)
-    if not isinstance(stratify, (bool, np.bool_)):
-        raise TypeError(f"stratify must be True or False, got {type(stratify).__name__}")
+    stratify = v.flag(stratify, "stratify")
     y = v.labels_array(y, "y", length=n) if stratify else _targets(y, n)
     n_val = math.floor(val_fraction * n + 0.5)
     if not 1 <= n_val <= n - 1:
@@ -123,8 +122,7 @@ def iterate_minibatches(X, y, batch_size, shuffle=True, rng=None):
     n = n_rows(X, "X")
     y = _targets(y, n)
     size = n if batch_size is None else v.scalar(batch_size, "batch_size", low=1, integer=True)
-    if not isinstance(shuffle, (bool, np.bool_)):
-        raise TypeError(f"shuffle must be True or False, got {type(shuffle).__name__}")
+    shuffle = v.flag(shuffle, "shuffle")
     order = as_rng(rng, "rng").permutation(n) if shuffle else None
     return _batches(X, y, size, order)
 

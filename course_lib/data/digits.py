@@ -41,10 +41,8 @@ def load_digits(scale=False, as_images=False):
     y: (1797,) int64, the digit 0..9 (about 180 of each).
     Every call returns fresh arrays, so changing them does not change the next call's result.
     """
-    if not isinstance(scale, (bool, np.bool_)):
-        raise TypeError(f"scale must be True or False, got {type(scale).__name__}")
-    if not isinstance(as_images, (bool, np.bool_)):
-        raise TypeError(f"as_images must be True or False, got {type(as_images).__name__}")
+    v.flag(scale, "scale")
+    v.flag(as_images, "as_images")
     table = _read_digits()
     X = np.array(table[:, :64], dtype=np.float64, order="C")
     y = table[:, 64].astype(np.int64)

@@ -55,9 +55,7 @@ class Standardizer(_Fitted):
     """
 
     def __init__(self, with_std=True, eps=1e-8):
-        if not isinstance(with_std, (bool, np.bool_)):
-            raise TypeError(f"with_std must be True or False, got {type(with_std).__name__}")
-        self.with_std = bool(with_std)
+        self.with_std = v.flag(with_std, "with_std")
         self.eps = v.scalar(eps, "eps", low=0.0)
         self.mean_ = self.std_ = self.scale_ = None
 
