@@ -15,9 +15,8 @@ FLOAT_DTYPES = (np.float32, np.float64)
 
 @njit(cache=True, error_model="numpy")
 def _all_finite_kernel(x):
-    """True if every entry of the 1-D array x is finite (x - x is 0 for finite x and NaN for NaN or inf).
-
-    One pass and no temporary array: np.isfinite(x).all() costs more than a small training step's kernel."""
+    """True if every entry of the 1-D array x is finite (x - x is 0 for finite x and NaN for NaN or inf), in one
+    pass with no temporary array (unlike np.isfinite(x).all())."""
     bad = False
     for i in range(x.size):
         bad |= (x[i] - x[i]) != 0

@@ -215,9 +215,8 @@ def _activation_forward(z, gamma, beta, scale_shift, act_code, act_param, unifor
     xhat), else s = z. Unit j of row i is kept where uniform[i, col + j] >= drop_p and then divided by 1 - drop_p
     (no dropout when uniform is empty). hidden_out, if not empty, receives a in columns col..
 
-    ReLU and leaky ReLU get loops of their own, compiled with the activation fixed: asking which activation it is
-    for every element stops the loop from vectorizing, and for these cheap formulas that costs about 8x (see
-    benchmarks/breakdown.py). The other activations share one loop; their formulas cost more than the question."""
+    ReLU and leaky ReLU get loops of their own, compiled with the activation fixed (so that the loop vectorizes);
+    the other activations share one loop. Why, measured: docs/performance.md, "Where the time goes"."""
     if act_code == RELU:
         _activation_forward_loop(z, gamma, beta, scale_shift, RELU, act_param, uniform, col, drop_p, a, hidden_out)
     elif act_code == LEAKY_RELU:

@@ -19,7 +19,7 @@ own cap) and the course setting ``COURSE_NUM_THREADS`` (set it to 1 in graders a
 share the cores); under pytest-xdist without that setting, the cores are shared evenly among the workers.
 `set_threads(n)` changes it for this process. And while the machine is already busy (a load average above its
 cores, read at most once a second), steps stay on one core: a threaded loop ends when its slowest thread does,
-and a thread that waits for a core makes the whole step wait (measured: 100x slower, docs/performance.md).
+and a thread that waits for a core makes the whole step wait (measured in docs/performance.md).
 
 `Optimizer.step` (in `base.py`) calls `apply_rule`: one rule call for the whole model when params and grads tile
 one buffer each (see `flat.py`), else one per parameter array.
@@ -38,8 +38,7 @@ from course_lib._validate import _all_finite_kernel
 
 __all__ = ["update_rule", "apply_rule", "all_finite", "threads", "set_threads", "PARALLEL_MIN_SIZE"]
 
-# The size from which the threaded copy of a rule is used (calibrated on 2 cores, float32 Adam: at 1e5 entries the
-# threaded copy is about 1.3x faster, at 3e4 no faster; docs/performance.md).
+# The size from which the threaded copy of a rule is used (calibrated with float32 Adam: docs/performance.md).
 PARALLEL_MIN_SIZE = 50_000
 
 
