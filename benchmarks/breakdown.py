@@ -127,7 +127,7 @@ def _optimizer_step_parts(calls):
 def _adam_division(sizes, calls):
     f32 = np.float32
     beta1, beta2, eps, t = f32(0.9), f32(0.999), f32(1e-8), 10
-    moments = (beta1, f32(1) - beta1, beta2, f32(1) - beta2)
+    moments = (beta1, f32(1 - 0.9), beta2, f32(1 - 0.999))  # 1 - beta in float64, then rounded, as course_lib
     bc2_sqrt = f32(np.sqrt(1.0 - 0.999**t))
     step_size = f32(1e-3 / (1.0 - 0.9**t))
     out = {}
