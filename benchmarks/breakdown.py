@@ -21,8 +21,9 @@ timed by its fastest run, and on a busy machine medians of such parts mostly mea
    the forward+backward kernel, the optimizer step, all of it, and the NumPy step of `benchmarks.mlp_step`.
 5. Adam on 1e7 float32 parameters (arrays far larger than the caches): the whole ``opt.step``, its check that
    the gradient is finite (one more read of g before anything is written), the kernel alone on one core and on
-   all of `course_lib.optim.engine.threads()`, and the bandwidth-limit kernels of `benchmarks.bandwidth` with
-   Adam's traffic (one core and threaded).
+   all of `course_lib.optim.engine.threads()`, the bandwidth-limit kernels of `benchmarks.bandwidth` with
+   Adam's traffic (one core and threaded), and ``torch.optim.Adam(fused=True)`` at 1 and that many threads when
+   PyTorch is installed: minimums side by side, the threaded path timed even when the machine is busy.
 """
 import argparse
 import time
@@ -201,7 +202,7 @@ def _adam_large(size, calls):
     limit_kernel, limit_parallel = PATTERNS["4r3w"][0], PARALLEL_PATTERNS["4r3w"]
     spare = [np.zeros(size, f32) for _ in range(3)]
     numba.set_num_threads(engine.threads())
-    return {
+    parts = {
         "opt.step (all of it)": fastest(lambda: opt.step([grad]), calls),
         "checking that g is finite (one core)": fastest(lambda: _all_finite_kernel(grad), calls),
         "checking that g is finite (threaded)": fastest(lambda: engine.all_finite(grad), calls),
@@ -213,6 +214,37 @@ def _adam_large(size, calls):
         f"bandwidth limit, {engine.threads()} threads": fastest(
             lambda: limit_parallel(spare[0], grad, spare[1], spare[2]), calls),
     }
+    fused, torch_threads = _torch_fused_adam(param.copy(), grad)
+    if fused is not None:
+        try:
+            for t in sorted({1, engine.threads()}):
+                parts[f"torch.optim.Adam(fused=True), {t} thread(s)"] = fastest(lambda t=t: fused(t), calls)
+        finally:
+            fused(torch_threads)
+    return parts
+
+
+def _torch_fused_adam(param, grad):
+    """(step, PyTorch's thread count): step(t) takes one torch.optim.Adam(fused=True) step on t threads; (None,
+    None) without torch."""
+    from benchmarks.machine import optional_torch
+
+    torch = optional_torch()
+    if torch is None:
+        return None, None
+    tensor = torch.from_numpy(param)
+    tensor.grad = torch.from_numpy(grad)
+    try:
+        opt = torch.optim.Adam([tensor], lr=1e-6, fused=True)
+        opt.step()
+    except Exception:
+        return None, None
+
+    def step(threads):
+        torch.set_num_threads(threads)
+        opt.step()
+
+    return step, torch.get_num_threads()
 
 
 def run(calls=200):
