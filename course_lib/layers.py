@@ -56,25 +56,38 @@ _flag = _validate.flag
 # Dense (fully connected) layer
 # =====================================================================================================================
 
+@njit(inline="always", error_model="numpy")
+def _add_bias(out, b):
+    """out[i, j] += b[j] for every row i: the bias copied to every example. Shared with `model`."""
+    for i in range(out.shape[0]):
+        for j in range(out.shape[1]):
+            out[i, j] += b[j]
+
+
+@njit(inline="always", error_model="numpy")
+def _bias_grad(dout, db):
+    """db[j] = sum_i dout[i, j] (one pass over dout): the copy gate adds the gradients. Shared with `model`."""
+    db[:] = 0.0
+    for i in range(dout.shape[0]):
+        for j in range(dout.shape[1]):
+            db[j] += dout[i, j]
+
+
 @njit(cache=True, error_model="numpy")
 def _dense_forward_kernel(x, W, b):
     """out = x @ W, then b added to every row in place."""
     out = np.dot(x, W)
-    for i in range(out.shape[0]):
-        for j in range(out.shape[1]):
-            out[i, j] += b[j]
+    _add_bias(out, b)
     return out
 
 
 @njit(cache=True, error_model="numpy")
 def _dense_backward_kernel(dout, x, W):
-    """dx = dout @ W^T, dW = x^T @ dout, db[j] = sum_i dout[i, j] (one pass over dout)."""
+    """dx = dout @ W^T, dW = x^T @ dout, db[j] = sum_i dout[i, j]."""
     dx = np.dot(dout, W.T)
     dW = np.dot(x.T, dout)
-    db = np.zeros(dout.shape[1], dtype=dout.dtype)
-    for i in range(dout.shape[0]):
-        for j in range(dout.shape[1]):
-            db[j] += dout[i, j]
+    db = np.empty(dout.shape[1], dtype=dout.dtype)
+    _bias_grad(dout, db)
     return dx, dW, db
 
 

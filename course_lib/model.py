@@ -45,7 +45,8 @@ gradient to 1e-12. The model does not call them one by one because it is trained
 sliders and graded loops: one compiled pass over the whole network, reading the parameters from one buffer and
 writing intermediates into a reused scratch buffer, avoids a Python call, a validation and new arrays per layer and
 per step (the measured cost is in docs/performance.md, "one training step"). The layer loops it needs that
-`layers` also has are shared with it where that costs no speed (`layers._batch_statistics`, `layers._batchnorm_sums`).
+`layers` also has are shared with it, inlined where they are cheap (`layers._add_bias`, `layers._bias_grad`,
+`layers._batch_statistics`, `layers._batchnorm_sums`).
 
 Parameters live in ONE flat buffer (`flat_params`), and `params` is the list of views into it, in layer order
 ``[W1, b1, (gamma1, beta1,) W2, b2, ...]`` (`param_names` says which is which); gradients likewise (`flat_grads`,
@@ -62,7 +63,7 @@ from course_lib import _validate
 from course_lib import activations, layers, losses, regularization
 from course_lib._numba_cache import forget_if_dependencies_changed
 from course_lib.activations import ACTIVATION_CODES, LEAKY_RELU, RELU, _sigmoid, activation_code
-from course_lib.layers import _batch_statistics, _batchnorm_sums
+from course_lib.layers import _add_bias, _batch_statistics, _batchnorm_sums, _bias_grad
 from course_lib.losses import _bce_with_logits_kernel, _mse_kernel, _softmax_row, _softmax_xent_kernel
 from course_lib.optim.flat import flat_parameters
 from course_lib.regularization import _penalty_kernel
@@ -131,10 +132,7 @@ def _dense_forward(a, theta, layout, l, z):
     """z = a W + b for dense layer l: a (N, D_in) -> z (N, D_out)."""
     d_in, d_out = layout[l, _D_IN], layout[l, _D_OUT]
     np.dot(a, _matrix(theta, layout[l, _W], d_in, d_out), z)
-    b = theta[layout[l, _B]:layout[l, _B] + d_out]
-    for i in range(z.shape[0]):
-        for j in range(d_out):
-            z[i, j] += b[j]
+    _add_bias(z, theta[layout[l, _B]:layout[l, _B] + d_out])
 
 
 @njit(cache=True, error_model="numpy")
@@ -143,11 +141,7 @@ def _dense_backward(a, dz, theta, grad, layout, l, da):
     empty (the first layer: nobody needs the gradient with respect to X)."""
     d_in, d_out = layout[l, _D_IN], layout[l, _D_OUT]
     np.dot(a.T, dz, _matrix(grad, layout[l, _W], d_in, d_out))
-    db = grad[layout[l, _B]:layout[l, _B] + d_out]
-    db[:] = 0.0
-    for i in range(dz.shape[0]):
-        for j in range(d_out):
-            db[j] += dz[i, j]
+    _bias_grad(dz, grad[layout[l, _B]:layout[l, _B] + d_out])
     if da.shape[0] > 0:
         np.dot(dz, _matrix(theta, layout[l, _W], d_in, d_out).T, da)
 
