@@ -425,3 +425,21 @@ def test_the_thread_count_respects_the_course_setting_numba_and_pytest_xdist(mon
             engine.set_threads(0)
     finally:
         engine.set_threads(saved)
+
+
+@pytest.mark.parametrize("module", ["sgd", "momentum", "adagrad", "rmsprop", "adadelta", "adam", "adamax", "nadam"])
+def test_every_update_rule_module_ends_by_naming_the_assignment_part_where_students_write_it(module):
+    import importlib
+    import re
+    from pathlib import Path
+
+    doc = importlib.import_module(f"course_lib.optim.{module}").__doc__.strip()
+    last = doc.split("\n\n")[-1]
+    match = re.search(r"assignment (\d\d), Part (\w+)", last)
+    assert match, f"optim/{module}.py's docstring does not end by naming the assignment part: {last!r}"
+    number = match.group(1)
+    notebooks = list((Path(__file__).resolve().parents[1] / "solutions").glob(f"{number}_*/*.ipynb"))
+    assert len(notebooks) == 1
+    source = notebooks[0].read_text()
+    for part in re.findall(r"Part (\w+)", last):
+        assert re.search(rf"## Part {part}\b", source), f"assignment {number} has no Part {part}"
