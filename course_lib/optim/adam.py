@@ -67,7 +67,6 @@ def _adam_kernel(theta, g, m, v, v_max, t, lr, beta1, beta2, eps, weight_decay, 
         theta[i] = theta_i - step_size * (m_i / denom)  # theta - lr * m_hat / denom
 
 
-
 class Adam(Optimizer):
     """Adam(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, eps_inside_sqrt=False).
 
