@@ -9,12 +9,36 @@ data in place instead of drawing a new figure on every slider move.
 - `plot_activation`: an activation function and its derivative.
 - `plot_layer_statistics`: per-layer histograms of activations (the initialization lecture's table as a picture).
 - `plot_learning_curves`: cost and accuracy per epoch (delegates to `History.plot`).
+
+Importing this module applies the course's figure defaults (`setup`): every new figure, including one made with a
+bare ``plt.subplots(figsize=...)`` in a notebook, uses matplotlib's constrained layout, so axis labels, tick labels
+and titles are never cut off at the figure's edge. `layout_problems(fig)` says which text of a figure sticks out of
+it or overlaps another label; the tests run it on every figure of every notebook.
 """
+import warnings
+
 import numpy as np
 
 # Okabe & Ito (2008), "Color Universal Design": distinguishable with the common forms of colour blindness.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
 COLORS = dict(zip(["blue", "orange", "green", "vermillion", "purple", "sky", "yellow", "black"], PALETTE))
+
+
+# What `setup` changes: a layout engine for every figure. Nothing else (sizes, fonts, dpi stay matplotlib's).
+COURSE_RC = {"figure.constrained_layout.use": True}
+
+
+def setup():
+    """Apply the course's figure defaults (`COURSE_RC`); done on import of `course_lib.plots`, safe to repeat.
+
+    Constrained layout makes room for labels and titles whenever a figure is drawn. A cell that still calls
+    ``fig.tight_layout()`` switches that one figure to tight layout, which fits the labels too, so matplotlib's
+    warning about the change ("The figure layout has changed to tight") is not shown.
+    """
+    import matplotlib
+
+    matplotlib.rcParams.update(COURSE_RC)
+    warnings.filterwarnings("ignore", message="The figure layout has changed to tight", category=UserWarning)
 
 
 def color(i):
@@ -28,6 +52,7 @@ def new_axes(nrows=1, ncols=1, figsize=None, **kwargs):
 
     if figsize is None:
         figsize = (4.8 * ncols, 3.6 * nrows)
+    kwargs.setdefault("layout", "constrained")
     fig, axes = plt.subplots(nrows, ncols, figsize=figsize, squeeze=True, **kwargs)
     return fig, axes
 
@@ -192,3 +217,88 @@ def plot_layer_statistics(activations, axes=None, bins=40, value_range=(-1.0, 1.
 def plot_learning_curves(history, **kwargs):
     """Cost and accuracy per epoch of a `course_lib.train.History` (same as `history.plot()`)."""
     return history.plot(**kwargs)
+
+
+# Texts that lay out a figure (as opposed to annotations and legends placed on the data): two of them overlapping
+# means the layout failed, e.g. crowded tick labels or a title written over the tick labels of the axes above.
+_LABEL_KINDS = ("tick label", "axis label", "offset text", "title", "figure title")
+
+
+def _text_kinds(fig):
+    """{id(text): (kind, where)} for the labels of every axes of `fig` (tick labels, axis labels, titles)."""
+    kinds = {}
+    for number, ax in enumerate(fig.get_axes(), start=1):
+        where = f"axes {number}"
+        for name, axis in ax._axis_map.items():
+            for tick in axis.majorTicks + axis.minorTicks:
+                for label in (tick.label1, tick.label2):
+                    kinds[id(label)] = ("tick label", f"{name} of {where}")
+            kinds[id(axis.label)] = ("axis label", f"{name} of {where}")
+            kinds[id(axis.offsetText)] = ("offset text", f"{name} of {where}")
+        for title in (ax.title, ax._left_title, ax._right_title):
+            kinds[id(title)] = ("title", where)
+    for attribute in ("_suptitle", "_supxlabel", "_supylabel"):
+        text = getattr(fig, attribute, None)
+        if text is not None:
+            kinds[id(text)] = ("figure title", "figure")
+    return kinds
+
+
+def _drawn_texts(fig):
+    """Draw `fig` once without making pixels (layout engine included) and return (renderer, texts drawn)."""
+    from matplotlib.backend_bases import _get_renderer
+    from matplotlib.text import Text
+
+    renderer = _get_renderer(fig)
+    drawn = []
+    original = Text.draw
+
+    def draw(text, renderer_):
+        if renderer_ is renderer and text.get_visible() and text.get_text().strip():
+            drawn.append(text)
+        return original(text, renderer_)
+
+    Text.draw = draw
+    try:
+        with renderer._draw_disabled():
+            fig.draw(renderer)
+    finally:
+        Text.draw = original
+    return renderer, list({id(t): t for t in drawn}.values())
+
+
+def layout_problems(fig, tolerance=1.0):
+    """What is wrong with the text of a figure as drawn at its own size, one sentence per problem ([] = nothing).
+
+    Draws `fig` once (without making pixels; its layout engine runs as it would on screen) and checks every text
+    matplotlib actually draws: tick labels of the ticks in view, axis labels, titles, legends, annotations.
+    - A text whose box sticks out of the figure by more than `tolerance` pixels is cut off.
+    - Two labels (tick labels, axis labels, offset texts, titles) whose boxes overlap by more than `tolerance`
+      pixels both ways are written over each other.
+    """
+    renderer, texts = _drawn_texts(fig)
+    kinds = _text_kinds(fig)
+    width, height = fig.bbox.width, fig.bbox.height
+    problems = []
+    boxes = []
+    for text in texts:
+        kind, where = kinds.get(id(text), ("text", ""))
+        name = f"{kind} {text.get_text()!r}" + (f" ({where})" if where else "")
+        box = text.get_window_extent(renderer)
+        outside = {"left": -box.x0, "bottom": -box.y0, "right": box.x1 - width, "top": box.y1 - height}
+        for side, pixels in outside.items():
+            if pixels > tolerance:
+                problems.append(f"{name} is cut off: it sticks out {pixels:.0f} px past the {side} edge of the "
+                                f"{width:.0f}x{height:.0f} px figure")
+        if kind in _LABEL_KINDS:
+            boxes.append((name, box))
+    for i, (name_a, a) in enumerate(boxes):
+        for name_b, b in boxes[i + 1:]:
+            dx = min(a.x1, b.x1) - max(a.x0, b.x0)
+            dy = min(a.y1, b.y1) - max(a.y0, b.y0)
+            if dx > tolerance and dy > tolerance:
+                problems.append(f"{name_a} overlaps {name_b} ({dx:.0f}x{dy:.0f} px)")
+    return problems
+
+
+setup()

@@ -167,7 +167,8 @@ class History:
             ax.set_ylabel(key)
             ax.set_title(title)
             ax.legend(loc="best", fontsize="small")
-        fig.tight_layout()
+        if fig.get_layout_engine() is None:  # course figures already use constrained layout (course_lib.plots)
+            fig.tight_layout()
         return fig, axes, lines
 
 

@@ -1,12 +1,12 @@
-"""Every lecture notebook runs top to bottom in a fresh kernel with no error and nothing on stderr, and is
-committed clean (no outputs, execution counts or widget state)."""
+"""Every lecture notebook runs top to bottom in a fresh kernel with no error and nothing on stderr, its figures are
+saved images with nothing cut off (see test_figures.py), and it is committed clean (no outputs, execution counts or
+widget state)."""
 import json
 
-import nbformat
 import pytest
-from nbclient import NotebookClient
 
 from conftest import ROOT
+from test_figures import run_checking_figures, static_figure_problems
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
@@ -26,11 +26,9 @@ def test_lecture_notebook_is_committed_clean(path):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_lecture_notebook_runs_without_errors_or_stderr(path):
-    nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}})
-    client.execute()
-    problems = []
+def test_lecture_notebook_runs_without_errors_or_stderr_and_its_figures_are_images_that_fit(path):
+    nb, figures = run_checking_figures(path)
+    problems = static_figure_problems(nb, figures)
     for index, cell in enumerate(nb.cells):
         for output in cell.get("outputs", []):
             if output.output_type == "error":

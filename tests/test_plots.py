@@ -63,3 +63,53 @@ def test_layer_statistics_histograms_count_every_activation_and_title_mean_and_s
     for a, container, ax in zip(layers, bars, axes):
         assert sum(p.get_height() for p in container) == a.size
         assert f"std {a.std():.3f}" in ax.get_title()
+
+
+def test_course_figures_use_constrained_layout_even_from_a_bare_plt_subplots():
+    import matplotlib.pyplot as plt
+    from matplotlib.layout_engine import ConstrainedLayoutEngine
+
+    fig, _ = plt.subplots(figsize=(3, 2))
+    fig_new, _ = plots.new_axes()
+    try:
+        assert isinstance(fig.get_layout_engine(), ConstrainedLayoutEngine)
+        assert isinstance(fig_new.get_layout_engine(), ConstrainedLayoutEngine)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            plots.setup()
+            fig.tight_layout()  # an older cell's call switches that figure to tight layout, without a warning
+    finally:
+        plt.close(fig)
+        plt.close(fig_new)
+
+
+def _crowded(layout):
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(4, 2), layout=layout)
+    ax = fig.subplots()
+    ax.plot([0, 1e5], [0, 1])
+    ax.set_xlabel("a long label under the axis")
+    ax.set_title("a title")
+    return fig, ax
+
+
+def test_layout_problems_names_a_label_cut_off_at_the_figure_edge_and_none_with_constrained_layout():
+    fig, _ = _crowded("none")
+    problems = plots.layout_problems(fig)
+    assert any(p.startswith("axis label 'a long label under the axis' (x of axes 1) is cut off") and "bottom" in p
+               for p in problems), problems
+    fig, _ = _crowded("constrained")
+    assert plots.layout_problems(fig) == []
+
+
+def test_layout_problems_names_overlapping_tick_labels_and_ignores_hidden_text():
+    fig, ax = _crowded("constrained")
+    ax.set_xticks(range(12), [f"label {i}" for i in range(12)])
+    ax.set_xlim(0, 11)
+    problems = plots.layout_problems(fig)
+    assert any(p.startswith("tick label 'label 0' (x of axes 1) overlaps tick label 'label 1' (x of axes 1)")
+               for p in problems), problems
+    ax.xaxis.set_visible(False)
+    ax.set_title("")
+    assert plots.layout_problems(fig) == []

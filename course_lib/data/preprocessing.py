@@ -226,5 +226,6 @@ def plot_preprocessing(X=None, ax=None, y=None):
         names = ("x_1", "x_2") if title in ("original data", "zero-centred", "normalized") else ("z_1", "z_2")
         a.set_xlabel(f"${names[0]}$")
         a.set_ylabel(f"${names[1]}$")
-    fig.tight_layout()
+    if fig.get_layout_engine() is None:  # course figures already use constrained layout (course_lib.plots)
+        fig.tight_layout()
     return fig, axes
