@@ -5,6 +5,9 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.course-installed
+# Everything make starts finds the environment's programs first, as if it were activated (nbgrader, for one, runs
+# `alembic` when it creates a gradebook).
+export PATH := $(abspath $(BIN)):$(PATH)
 # Extra arguments: `make test PYTEST_ARGS="-k adam"`, `make lab LAB_ARGS="--port 8899 --no-browser"`.
 PYTEST_ARGS ?=
 LAB_ARGS ?=

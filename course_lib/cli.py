@@ -16,25 +16,41 @@ def _free_port(host="127.0.0.1"):
         return s.getsockname()[1]
 
 
+def environment_bin_first(environ=None):
+    """Put the folder of this Python's programs (`.venv/bin`) first on PATH in `environ` (default: os.environ), so
+    that everything started from here (JupyterLab, its kernels and terminals, nbgrader, which runs `alembic` when it
+    creates a gradebook) finds the environment's programs without the environment being activated."""
+    environ = os.environ if environ is None else environ
+    scripts = os.path.dirname(sys.executable)
+    rest = [p for p in environ.get("PATH", "").split(os.pathsep) if p and p != scripts]
+    environ["PATH"] = os.pathsep.join([scripts, *rest])
+    return environ
+
+
 def _cmd_lab(args):
     """Start JupyterLab on the course folder and print the URL to open (with its token)."""
     root = os.path.abspath(args.root)
     if not os.path.isdir(root):
         print(f"course lab: no such folder: {root}", file=sys.stderr)
         return 2
-    port = args.port or _free_port(args.ip)
+    return start_lab(root, args.ip, args.port, args.no_browser)
+
+
+def start_lab(root, ip="127.0.0.1", port=0, no_browser=False):
+    """Replace this process by JupyterLab serving `root` (never returns)."""
+    port = port or _free_port(ip)
     token = secrets.token_hex(24)
-    url = f"http://{args.ip}:{port}/lab?token={token}"
+    url = f"http://{ip}:{port}/lab?token={token}"
     print(f"JupyterLab for the course is starting in {root}\nOpen: {url}\nStop it with Ctrl-C.", flush=True)
     command = [
         sys.executable, "-m", "jupyterlab",
         f"--ServerApp.root_dir={root}",
-        f"--ServerApp.ip={args.ip}",
+        f"--ServerApp.ip={ip}",
         f"--ServerApp.port={port}",
         "--ServerApp.port_retries=0",
         f"--IdentityProvider.token={token}",
     ]
-    if args.no_browser:
+    if no_browser:
         command.append("--no-browser")
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         command.append("--allow-root")  # containers and CI machines often run as root
@@ -42,6 +58,7 @@ def _cmd_lab(args):
     # a training step many times slower. Kernels started by this server inherit one BLAS thread unless you say otherwise.
     for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(variable, "1")
+    environment_bin_first()
     os.chdir(root)  # nbgrader reads nbgrader_config.py from the folder the server starts in
     os.execv(sys.executable, command)
 
