@@ -8,6 +8,7 @@ import os
 import secrets
 import socket
 import sys
+from pathlib import Path
 
 
 def _free_port(host="127.0.0.1"):
@@ -36,11 +37,15 @@ def _cmd_lab(args):
     return start_lab(root, args.ip, args.port, args.no_browser)
 
 
-def start_lab(root, ip="127.0.0.1", port=0, no_browser=False):
-    """Replace this process by JupyterLab serving `root` (never returns)."""
+def start_lab(root, ip="127.0.0.1", port=0, no_browser=False, open_path=None):
+    """Replace this process by JupyterLab serving `root` (never returns); `open_path` (relative to `root`) is the
+    file the printed URL opens."""
+    from urllib.parse import quote
+
     port = port or _free_port(ip)
     token = secrets.token_hex(24)
-    url = f"http://{ip}:{port}/lab?token={token}"
+    page = "lab" if open_path is None else "lab/tree/" + quote(Path(open_path).as_posix())
+    url = f"http://{ip}:{port}/{page}?token={token}"
     print(f"JupyterLab for the course is starting in {root}\nOpen: {url}\nStop it with Ctrl-C.", flush=True)
     command = [
         sys.executable, "-m", "jupyterlab",
@@ -50,6 +55,8 @@ def start_lab(root, ip="127.0.0.1", port=0, no_browser=False):
         "--ServerApp.port_retries=0",
         f"--IdentityProvider.token={token}",
     ]
+    if open_path is not None:
+        command.append(f"--LabApp.default_url=/{page}")
     if no_browser:
         command.append("--no-browser")
     if hasattr(os, "geteuid") and os.geteuid() == 0:
@@ -61,6 +68,25 @@ def start_lab(root, ip="127.0.0.1", port=0, no_browser=False):
     environment_bin_first()
     os.chdir(root)  # nbgrader reads nbgrader_config.py from the folder the server starts in
     os.execv(sys.executable, command)
+
+
+def _cmd_start(args):
+    """Copy an assignment's release into the git-ignored work/ID/ (keeping what is there) and open it in the lab."""
+    from course_lib.classroom.start import StartError, start
+
+    root = os.path.abspath(args.root)
+    try:
+        started = start(args.id, root=root, work=args.work)
+    except StartError as exc:
+        print(f"course start: {exc}", file=sys.stderr)
+        return 2
+    print(started.report(root), flush=True)
+    if args.no_lab:
+        return 0
+    inside = os.path.relpath(started.notebook, root)
+    if inside.startswith(".."):  # --work outside the course folder: serve that folder instead
+        root, inside = str(started.folder), started.notebook.name
+    return start_lab(root, args.ip, args.port, args.no_browser, open_path=inside)
 
 
 def _cmd_release(args):
@@ -135,6 +161,19 @@ def build_parser():
     lab.add_argument("--port", type=int, default=0, help="port (default: a free one)")
     lab.add_argument("--no-browser", action="store_true", help="do not open a web browser")
     lab.set_defaults(func=_cmd_lab)
+
+    start = sub.add_parser("start", help="copy an assignment into work/ID/ (your own, git-ignored copy) and open it",
+                           description="Copy assignments/ID/ into work/ID/ and start JupyterLab on it. Files you "
+                           "already have in work/ID/ are never overwritten: run it again to reopen your work. "
+                           "assignments/ stays as released, so `git pull` brings new releases without conflicts.")
+    start.add_argument("id", metavar="ID", help="assignment id (a folder in assignments/)")
+    start.add_argument("--no-lab", action="store_true", help="only copy; do not start JupyterLab")
+    start.add_argument("--work", metavar="DIR", help="where your copies go (default: work/ in the course folder)")
+    start.add_argument("--root", default=".", help="course folder (default: the current folder)")
+    start.add_argument("--ip", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    start.add_argument("--port", type=int, default=0, help="port (default: a free one)")
+    start.add_argument("--no-browser", action="store_true", help="do not open a web browser")
+    start.set_defaults(func=_cmd_start)
 
     release = sub.add_parser("release", help="regenerate the student notebooks in assignments/ from solutions/",
                              description="Regenerate assignments/ID/ from solutions/ID/ with nbgrader (all "
