@@ -144,7 +144,38 @@ def _cmd_grade(args):
         print(f"course grade: {exc}", file=sys.stderr)
         return 1
     print(run.summary())
+    _mistakes_after_grading(run)
     return run.exit_code
+
+
+def _mistakes_after_grading(run):
+    """The class's mistakes report next to grades.csv (`course mistakes`), and its short table; a failure here
+    is only a note: the grades are written already."""
+    from course_lib.grade.mistakes import write_report
+
+    assignments = sorted({r["assignment"] for r in run.results})
+    try:
+        summaries, table = write_report(run.out, assignments)
+    except Exception as exc:  # noqa: BLE001  (never lose a grading run over its summary)
+        print(f"note: the mistakes report could not be written: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return
+    if summaries:
+        print("\nWhat the class got wrong (mistakes.csv, mistakes.html):\n" + table)
+
+
+def _cmd_mistakes(args):
+    """Sum what `course grade` recorded into mistakes.csv and mistakes.html; print the short table."""
+    from course_lib.grade.mistakes import write_report
+
+    out = os.path.abspath(args.out or args.root)
+    summaries, table = write_report(out, args.ids or None)
+    if not summaries:
+        print(f"course mistakes: no graded submissions in {out} (run course grade first, with the same --out)",
+              file=sys.stderr)
+        return 1
+    print(table)
+    print(f"mistakes: {os.path.join(out, 'mistakes.csv')}, {os.path.join(out, 'mistakes.html')}")
+    return 0
 
 
 def build_parser():
@@ -223,6 +254,18 @@ def build_parser():
     grade.add_argument("--force", action="store_true", help="regrade submissions that have not changed too")
     grade.add_argument("--root", default=".", help="course folder (default: the current folder)")
     grade.set_defaults(func=_cmd_grade)
+
+    mistakes = sub.add_parser("mistakes", help="what the class got wrong: known mistakes per part, the scores",
+                              description="After course grade: for each graded part, how many students made each "
+                              "known mistake (the test's 'This matches a known mistake: ...'), how many wrong "
+                              "answers matched none (with the most common message), how many left the part "
+                              "untouched, and the score distribution. Writes mistakes.csv and mistakes.html (bar "
+                              "charts) next to grades.csv and prints a short table. Flagged students count too.")
+    mistakes.add_argument("ids", nargs="*", metavar="ID", help="assignment id (default: every one graded)")
+    mistakes.add_argument("--out", metavar="DIR", help="the folder course grade wrote to (default: the course "
+                          "folder)")
+    mistakes.add_argument("--root", default=".", help="course folder (default: the current folder)")
+    mistakes.set_defaults(func=_cmd_mistakes)
     return parser
 
 
