@@ -178,6 +178,33 @@ def _cmd_mistakes(args):
     return 0
 
 
+def _cmd_export(args):
+    """Write the gradebook as a Canvas-style CSV (student rows, assignment columns, manual grades included)."""
+    from course_lib.classroom.export import ExportError, export_canvas
+
+    out = os.path.abspath(args.out or args.root)
+    url = args.db or f"sqlite:///{os.path.join(out, 'gradebook.db')}"
+    if not args.db and not os.path.exists(os.path.join(out, "gradebook.db")):
+        print(f"course export: no gradebook.db in {out} (run course grade first, or give --db URL)", file=sys.stderr)
+        return 1
+    try:
+        export = export_canvas(url)
+    except ExportError as exc:
+        print(f"course export: {exc}", file=sys.stderr)
+        return 1
+    if args.canvas == "-":
+        sys.stdout.write(export.text)
+    else:
+        with open(args.canvas, "w", newline="") as f:
+            f.write(export.text)
+        print(f"{args.canvas}: {export.students} student(s) x {len(export.assignments)} assignment(s) "
+              f"({', '.join(export.assignments)})")
+    if export.pending:
+        print(f"course export: {len(export.pending)} submission(s) still have answers to grade by hand in formgrader "
+              f"(their totals count those answers as 0): {', '.join(export.pending)}", file=sys.stderr)
+    return 0
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="course",
@@ -266,6 +293,17 @@ def build_parser():
                           "folder)")
     mistakes.add_argument("--root", default=".", help="course folder (default: the current folder)")
     mistakes.set_defaults(func=_cmd_mistakes)
+
+    export = sub.add_parser("export", help="the gradebook as a CSV an LMS imports (Canvas layout)",
+                            description="Write one row per student and one column per assignment (Canvas's "
+                            "gradebook layout, with its 'Points Possible' row), from the gradebook course grade and "
+                            "formgrader write: manual grades and corrections included. Submissions still waiting "
+                            "for manual grading are listed on stderr. A missing submission is an empty cell.")
+    export.add_argument("--canvas", required=True, metavar="FILE", help="CSV file to write ('-' for stdout)")
+    export.add_argument("--db", metavar="URL", help="gradebook URL (default: sqlite in --out/gradebook.db)")
+    export.add_argument("--out", metavar="DIR", help="the folder course grade wrote to (default: the course folder)")
+    export.add_argument("--root", default=".", help="course folder (default: the current folder)")
+    export.set_defaults(func=_cmd_export)
     return parser
 
 
