@@ -15,7 +15,12 @@ c.CourseDirectory.source_directory = "solutions"
 c.CourseDirectory.release_directory = "assignments"
 c.CourseDirectory.submitted_directory = "submitted"
 c.CourseDirectory.autograded_directory = "autograded"
-c.CourseDirectory.feedback_directory = "feedback"
+# course grade writes grades.csv and feedback/; nbgrader's own tools get names of their own, so that neither
+# replaces the other's files: `nbgrader export` (formgrader's export too) writes nbgrader_grades.csv, and
+# `nbgrader generate_feedback` (formgrader's Generate Feedback, which adds the hand-graded answers and comments)
+# writes nbgrader_feedback/, from which Release Feedback hands the pages to the students.
+c.CourseDirectory.feedback_directory = "nbgrader_feedback"
+c.CsvExportPlugin.to = "nbgrader_grades.csv"
 
 # nbgrader runs the `alembic` program when it creates gradebook.db: found only if the environment's bin folder is on
 # PATH. Put it there for every nbgrader command and for formgrader, whether or not the environment is activated

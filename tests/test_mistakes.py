@@ -1,15 +1,23 @@
 """What the class got wrong (`course mistakes`): known mistakes counted per part from the graded notebooks' own
 messages, the wrong answers that match none grouped with an example, the untouched parts, and the scores; flagged
-students counted like everyone else. A small class of the tiny fixture assignment is graded for real once."""
+students counted like everyone else. And nbgrader's own tools on what `course grade` leaves: formgrader counts the
+submissions as autograded, hand-given grades survive a regrade, nbgrader's export and feedback do not overwrite
+course grade's files. A small class of the tiny fixture assignment is graded for real once, for both."""
 import csv
 import io
+import os
+import subprocess
+import sys
+import warnings
+from pathlib import Path
 
 import pytest
 from fixtures.grade import tiny
 from fixtures.nbgrader_course import ASSIGNMENT
 
 from course_lib import cli
-from course_lib.grade import mistakes
+from course_lib.grade import gradebook, mistakes
+from course_lib.grade.collect import collect
 from course_lib.grade.run import grade
 from course_lib.release import write_notebook
 
@@ -49,10 +57,9 @@ def graded(tmp_path_factory):
     (base / "submissions" / ASSIGNMENT).mkdir(parents=True)
     for student, changes in CLASS.items():
         write_notebook(_student(course, changes), base / "submissions" / ASSIGNMENT / f"{student}.ipynb")
-    run = grade([ASSIGNMENT], base / "submissions", root=course, out=base / "out", jobs=2, cell_timeout=60,
-                progress=False)
+    run = grade([ASSIGNMENT], base / "submissions", root=course, jobs=2, cell_timeout=60, progress=False)
     assert run.exit_code == 0, run.summary()
-    return base / "out", run
+    return course, run
 
 
 def _rows(out):
@@ -117,3 +124,96 @@ def test_course_grade_ends_with_the_mistakes_table(graded, capsys):
     (out / "mistakes.html").unlink(missing_ok=True)
     cli._mistakes_after_grading(run)
     assert "What the class got wrong" in capsys.readouterr().out and (out / "mistakes.html").exists()
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# nbgrader's own tools on what course grade leaves
+
+
+def _lay_out(course, run):
+    """What course grade's run does for each result once the lead wires it (record with out= and sub=)."""
+    subs = {s.student: s for s in collect(Path(course).parent / "submissions", [ASSIGNMENT],
+                                          {ASSIGNMENT: [f"{ASSIGNMENT}.ipynb"]})}
+    with gradebook.open_gradebook(f"sqlite:///{course / 'gradebook.db'}", "nn-training") as gb:
+        for result in run.results:
+            gradebook.record(gb, result, out=course, sub=subs[result["student"]])
+    return subs
+
+
+def _nbgrader(course, *args):
+    env = dict(os.environ, PATH="/usr/bin:/bin")  # nothing activated: nbgrader_config.py finds alembic itself
+    return subprocess.run([str(Path(sys.executable).parent / "nbgrader"), *args], cwd=course, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_formgrader_counts_course_grades_submissions_as_autograded(graded):
+    from nbgrader.apps.api import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+    from traitlets.config import Config
+
+    course, run = graded
+    _lay_out(course, run)
+    assert sorted(p.name for p in (course / "submitted").iterdir()) == sorted(CLASS)
+    assert (course / "submitted" / "ada" / ASSIGNMENT / "timestamp.txt").is_file()
+    config = Config()
+    config.CourseDirectory.root = str(course)
+    config.CourseDirectory.course_id = "nn-training"
+    config.CourseDirectory.source_directory = "solutions"
+    config.CourseDirectory.release_directory = "assignments"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        api = NbGraderAPI(CourseDirectory(config=config), config=config)
+        assert api.get_assignment(ASSIGNMENT)["num_submissions"] == len(CLASS)
+        assert api.get_autograded_students(ASSIGNMENT) == set(CLASS)
+
+
+def test_a_regrade_keeps_hand_given_grades_and_their_state_until_the_student_hands_in_again(graded):
+    import copy
+
+    course, run = graded
+    subs = _lay_out(course, run)
+    url = f"sqlite:///{course / 'gradebook.db'}"
+    ada = copy.deepcopy(next(r for r in run.results if r["student"] == "ada"))
+    for row in ada["cells"]:
+        if row["cell"] == "answer_shift":
+            row["score"] = None  # ada wrote an answer: it waits for a human
+    eve = next(r for r in run.results if r["student"] == "eve")
+    with gradebook.open_gradebook(url, "nn-training") as gb:
+        gradebook.record(gb, ada, out=course, sub=subs["ada"])
+        answer = gb.find_grade("answer_shift", ASSIGNMENT, ASSIGNMENT, "ada")
+        test = gb.find_grade("test_relu", ASSIGNMENT, ASSIGNMENT, "eve")
+        assert answer.needs_manual_grade and test.auto_score == 0.0
+        answer.manual_score, answer.needs_manual_grade = 1.0, False  # graded in formgrader
+        test.manual_score = 0.5  # a grader's partial credit on a failed test
+        gb.db.commit()
+    with gradebook.open_gradebook(url, "nn-training") as gb:  # course grade --force: the same hand-ins again
+        gradebook.record(gb, ada, out=course, sub=subs["ada"])
+        gradebook.record(gb, eve, out=course, sub=subs["eve"])
+        answer = gb.find_grade("answer_shift", ASSIGNMENT, ASSIGNMENT, "ada")
+        test = gb.find_grade("test_relu", ASSIGNMENT, ASSIGNMENT, "eve")
+        assert (answer.manual_score, answer.needs_manual_grade) == (1.0, False)
+        assert (test.auto_score, test.manual_score, test.needs_manual_grade) == (0.0, 0.5, False)
+    notebook = subs["ada"].notebooks[f"{ASSIGNMENT}.ipynb"]
+    later = notebook.stat().st_mtime + 60
+    os.utime(notebook, (later, later))  # ada hands in again
+    with gradebook.open_gradebook(url, "nn-training") as gb:
+        gradebook.record(gb, ada, out=course, sub=subs["ada"])
+        answer = gb.find_grade("answer_shift", ASSIGNMENT, ASSIGNMENT, "ada")
+        assert (answer.manual_score, answer.needs_manual_grade) == (1.0, True)
+
+
+def test_nbgraders_export_and_feedback_leave_course_grades_files_alone(graded):
+    course, run = graded
+    _lay_out(course, run)
+    grades = (course / "grades.csv").read_bytes()
+    page = course / "feedback" / "ada" / ASSIGNMENT / f"{ASSIGNMENT}.html"
+    ours = page.read_bytes()
+    done = _nbgrader(course, "export")
+    assert done.returncode == 0, done.stderr
+    done = _nbgrader(course, "generate_feedback", ASSIGNMENT, "--force")
+    assert done.returncode == 0, done.stderr
+    assert (course / "grades.csv").read_bytes() == grades and page.read_bytes() == ours
+    exported = list(csv.DictReader((course / "nbgrader_grades.csv").open()))
+    assert sorted(r["student_id"] for r in exported) == sorted(CLASS)
+    theirs = course / "nbgrader_feedback" / "ada" / ASSIGNMENT
+    assert (theirs / f"{ASSIGNMENT}.html").is_file() and (theirs / "timestamp.txt").is_file()
