@@ -143,9 +143,34 @@ def _cmd_grade(args):
     except GradeError as exc:
         print(f"course grade: {exc}", file=sys.stderr)
         return 1
+    _as_nbgrader_leaves_it(run, args)
     print(run.summary())
     _mistakes_after_grading(run)
     return run.exit_code
+
+
+def _as_nbgrader_leaves_it(run, args):
+    """submitted/ with timestamp.txt and the hand-in times in the gradebook, as nbgrader's autograde leaves them
+    (`gradebook.record` with the submission): formgrader then counts the submissions, late ones are late, and
+    Generate/Release Feedback work. (To move into course_lib.grade.run's `keep`, where each result is recorded.)"""
+    from course_lib.classroom.export import _course_id
+    from course_lib.grade import gradebook
+    from course_lib.grade.collect import collect
+    from course_lib.release import SOURCE_DIR, known_ids
+
+    try:
+        root = Path(args.root).resolve()
+        names = {aid: sorted(p.name for p in (root / SOURCE_DIR / aid).glob("*.ipynb")) for aid in known_ids(root)}
+        subs = {(s.assignment, s.student): s for s in collect(args.submissions, args.ids, names)}
+        url = args.db or f"sqlite:///{run.out / 'gradebook.db'}"
+        with gradebook.open_gradebook(url, _course_id(url)) as gb:
+            for result in run.results:
+                sub = subs.get((result["assignment"], result["student"]))
+                if sub is not None:
+                    gradebook.record(gb, result, out=run.out, sub=sub)
+    except Exception as exc:  # noqa: BLE001  (the grades are written already)
+        run.notes.append(f"submitted/ and the hand-in times were not laid out for formgrader: "
+                         f"{type(exc).__name__}: {exc}")
 
 
 def _mistakes_after_grading(run):
@@ -203,6 +228,34 @@ def _cmd_export(args):
         print(f"course export: {len(export.pending)} submission(s) still have answers to grade by hand in formgrader "
               f"(their totals count those answers as 0): {', '.join(export.pending)}", file=sys.stderr)
     return 0
+
+
+def _cmd_hub(args):
+    """Set up the classroom (users, exchange, the instructor's course folder) and run JupyterHub for it."""
+    from course_lib.classroom import hub
+
+    students = [s.strip() for s in args.students.split(",") if s.strip()]
+    try:
+        if args.create_users:
+            reason = hub.can_manage_users()
+            if reason:
+                raise hub.HubError(f"--create-users: {reason}")
+            made = hub.add_users([args.instructor, *students])
+            if made:
+                print(f"created local users (set their passwords with passwd): {', '.join(made)}")
+        hub.install_proxy()
+        course = hub.setup_class(args.instructor, students, exchange=args.exchange, source=os.path.abspath(args.root))
+    except (hub.HubError, KeyError) as exc:
+        print(f"course hub: {exc}" + (" (a user that does not exist: add --create-users)"
+                                      if isinstance(exc, KeyError) else ""), file=sys.stderr)
+        return 2
+    environ = hub.hub_environment(args.instructor, students, port=args.port, ip=args.ip)
+    os.environ.update(environ)
+    environment_bin_first()
+    print(f"JupyterHub for {len(students)} student(s) and {args.instructor} (course folder {course}, exchange "
+          f"{args.exchange}) on http://{args.ip}:{args.port}/ ; stop it with Ctrl-C.", flush=True)
+    config = hub.ROOT / "jupyterhub_config.py"
+    os.execv(sys.executable, [sys.executable, "-m", "jupyterhub", "-f", str(config)])
 
 
 def build_parser():
@@ -304,6 +357,22 @@ def build_parser():
     export.add_argument("--out", metavar="DIR", help="the folder course grade wrote to (default: the course folder)")
     export.add_argument("--root", default=".", help="course folder (default: the current folder)")
     export.set_defaults(func=_cmd_export)
+
+    hub = sub.add_parser("hub", help="run a JupyterHub classroom on this machine (local users, nbgrader's exchange)",
+                         description="As root: make nbgrader's exchange, the instructor's course folder "
+                         "(~INSTRUCTOR/course, sources from this course) and each user's nbgrader settings, "
+                         "install JupyterHub's proxy with npm into .hub/ (once), and run JupyterHub with "
+                         "jupyterhub_config.py: users log in with their system passwords (PAM); the instructor "
+                         "gets formgrader, the students the Assignments tab. See docs/classroom.md.")
+    hub.add_argument("--instructor", required=True, metavar="USER", help="the instructor's local user name")
+    hub.add_argument("--students", required=True, metavar="A,B,...", help="the students' local user names")
+    hub.add_argument("--create-users", action="store_true", help="create the users that do not exist yet")
+    hub.add_argument("--exchange", default="/srv/nbgrader/exchange", metavar="DIR",
+                     help="nbgrader's exchange folder (default /srv/nbgrader/exchange)")
+    hub.add_argument("--ip", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    hub.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    hub.add_argument("--root", default=".", help="course folder (default: the current folder)")
+    hub.set_defaults(func=_cmd_hub)
     return parser
 
 

@@ -167,7 +167,6 @@ def record(gb, result, out=None, sub=None):
     from nbgrader.utils import parse_utc
 
     timestamp = nbgrader_layout(out, sub) if out is not None and sub is not None else None
-    handed_in = parse_utc(timestamp) if timestamp else datetime.now(timezone.utc)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         student, assignment = result["student"], result["assignment"]
@@ -176,6 +175,8 @@ def record(gb, result, out=None, sub=None):
             before = gb.find_submission(assignment, student).timestamp
         except MissingEntry:
             before = None
+        # without the hand-in's own time, keep the one recorded before (a regrade is not a new hand-in)
+        handed_in = parse_utc(timestamp) if timestamp else before or datetime.now(timezone.utc)
         resubmitted = before is None or not _same_time(before, handed_in)
         gb.update_or_create_submission(assignment, student, timestamp=handed_in)
         for row in result["cells"]:
