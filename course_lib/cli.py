@@ -158,6 +158,8 @@ def _as_nbgrader_leaves_it(run, args):
     from course_lib.grade.collect import collect
     from course_lib.release import SOURCE_DIR, known_ids
 
+    if not run.results:
+        return
     try:
         root = Path(args.root).resolve()
         names = {aid: sorted(p.name for p in (root / SOURCE_DIR / aid).glob("*.ipynb")) for aid in known_ids(root)}
@@ -179,6 +181,8 @@ def _mistakes_after_grading(run):
     from course_lib.grade.mistakes import write_report
 
     assignments = sorted({r["assignment"] for r in run.results})
+    if not assignments:
+        return
     try:
         summaries, table = write_report(run.out, assignments)
     except Exception as exc:  # noqa: BLE001  (never lose a grading run over its summary)

@@ -231,7 +231,7 @@ def write_report(out, ids=None):
     """Write OUT/mistakes.csv and OUT/mistakes.html for `ids` (default: every assignment graded into `out`);
     return (summaries, the terminal table)."""
     out = Path(out)
-    chosen = list(ids) if ids else assignments_graded(out)
+    chosen = list(ids) if ids is not None else assignments_graded(out)
     summaries = [analyse(out, aid) for aid in chosen]
     summaries = [s for s in summaries if s.scores]
     (out / "mistakes.csv").write_text(csv_text(summaries))
