@@ -132,14 +132,43 @@ def test_importing_the_package_prints_nothing():
     assert out.returncode == 0 and out.stderr == "" and out.stdout == ""
 
 
+def test_course_lab_puts_the_environments_programs_first_on_path():
+    from course_lib.cli import environment_bin_first
+
+    env = environment_bin_first({"PATH": os.pathsep.join(["/usr/bin", str(BIN), "/bin"])})
+    assert env["PATH"].split(os.pathsep) == [str(BIN), "/usr/bin", "/bin"]
+    assert environment_bin_first({})["PATH"] == str(BIN)
+
+
+def test_make_puts_the_environments_programs_first_on_path():
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    out = subprocess.run(["make", "-s", "-p", "-n", "clean-venv", "VENV=/some/env"], cwd=ROOT, capture_output=True,
+                         text=True, timeout=60, env={"PATH": "/usr/bin:/bin"})
+    assert "PATH := /some/env/bin:/usr/bin:/bin" in out.stdout.splitlines()
+
+
+def _fresh_course(tmp_path):
+    """A course folder as a fresh clone has it before anyone graded: the config and one source assignment."""
+    course = tmp_path / "course"
+    shutil.copytree(ROOT / "solutions" / "01_computation_graphs", course / "solutions" / "01_computation_graphs")
+    shutil.copy(ROOT / "nbgrader_config.py", course)
+    return course
+
+
 @pytest.mark.slow
-def test_make_lab_serves_jupyterlab_with_the_printed_token():
+def test_make_lab_serves_jupyterlab_with_the_printed_token_and_formgrader_opens_on_a_fresh_course(tmp_path):
+    """Started with only the system's programs on PATH (nothing activated): the lab answers, and formgrader's
+    first open creates a complete gradebook (nbgrader runs `alembic` for its version table) instead of failing."""
     if shutil.which("make") is None:
         pytest.skip("make is not installed")
     venv = Path(sys.prefix)
+    course = _fresh_course(tmp_path)
+    env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
+    env["PATH"] = os.pathsep.join(p for p in ["/usr/local/bin", "/usr/bin", "/bin"] if os.path.isdir(p))
     proc = subprocess.Popen(
-        ["make", "-s", "lab", f"VENV={venv}", "LAB_ARGS=--no-browser"], cwd=ROOT, stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, text=True, start_new_session=True,
+        ["make", "-s", "lab", f"VENV={venv}", f"LAB_ARGS=--no-browser --root {course}"], cwd=ROOT,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True, env=env,
     )
     try:
         url, seen = None, []
@@ -168,6 +197,14 @@ def test_make_lab_serves_jupyterlab_with_the_printed_token():
         # nbgrader's lab extensions come with the install and are enabled
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/lab/api/extensions?token={token}", timeout=10) as r:
             assert b"nbgrader" in r.read()
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/formgrader/api/assignments?token={token}",
+                                    timeout=60) as r:
+            assert r.status == 200
+            assert "01_computation_graphs" in r.read().decode()
+        import sqlite3
+
+        with sqlite3.connect(course / "gradebook.db") as db:
+            assert len(db.execute("SELECT version_num FROM alembic_version").fetchall()) == 1
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:
