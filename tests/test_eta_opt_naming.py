@@ -2,8 +2,8 @@
 
 1/lambda in one dimension, 2 / (lambda_min + lambda_max) in several (the same number when the eigenvalues are equal).
 The optimum of one eigen-direction alone, 1/lambda_i, is written eta_{i,opt} (`landscapes.eta_opt_directions`).
-These tests pin that meaning in `course_lib.landscapes` and in every definition the lecture notebooks and the
-assignments' sources (solutions/) write down.
+These tests pin that meaning in `course_lib.landscapes` and in every definition the lecture notebooks, the
+assignments' sources (solutions/) and their releases (assignments/) write down.
 """
 import json
 import pathlib
@@ -36,11 +36,12 @@ def canonical(rhs):
 
 
 def _sources():
-    """(where, text) for every cell of the lecture notebooks and the assignments' sources that states something,
+    """(where, text) for every cell of the lecture notebooks, the assignments' sources and releases,
     leaving out autograded test cells (their messages name wrong answers such as 'eta_opt = 1 / lambda_max' on
     purpose), plus landscapes.py."""
-    notebooks = sorted((ROOT / "notebooks").glob("*.ipynb")) + sorted((ROOT / "solutions").glob("*/*.ipynb"))
-    assert len(notebooks) >= 10, "the lecture notebooks and assignment sources were not found"
+    notebooks = [*sorted((ROOT / "notebooks").glob("*.ipynb")), *sorted((ROOT / "solutions").glob("*/*.ipynb")),
+                 *sorted((ROOT / "assignments").glob("*/*.ipynb"))]
+    assert len(notebooks) >= 20, "the lecture notebooks, assignment sources and releases were not found"
     for path in notebooks:
         for i, cell in enumerate(json.loads(path.read_text())["cells"]):
             grading = cell.get("metadata", {}).get("nbgrader", {})
