@@ -7,6 +7,7 @@ message that names the mistake ("This matches a known mistake: ..." or the speci
 import json
 import re
 import textwrap
+import warnings
 
 import matplotlib
 import pytest
@@ -228,6 +229,14 @@ MISTAKES = {
                     loss, grads = net.loss_and_grads(X[idx], y[idx], l2=l2)
                     optimizer.step(grads)
             return history""", NAMED),
+    "cosine returns None": ("optimizer_test", """
+        def cosine_schedule(epoch, lr0, epochs, lr_min=0.0):
+            lr = lr_min + 0.5 * (lr0 - lr_min) * (1 + np.cos(np.pi * epoch / epochs))""", "must return a number"),
+    "params as lists": ("network_test", """
+        class Network(Network):
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, **kwargs)
+                self.params = [q.tolist() for q in self.params]""", "float64 NumPy arrays"),
     "schedule one epoch late": ("train_test", """
         _right = train
         def train(net, optimizer, schedule, X, y, X_val, y_val, epochs, batch_size, l2=0.0, seed=0):
@@ -242,7 +251,8 @@ def test_a_typical_wrong_answer_fails_its_part_with_a_message_naming_the_mistake
     test_cell, wrong, phrase = MISTAKES[mistake]
     ns = dict(namespace)
     exec(textwrap.dedent(wrong), ns)
-    with pytest.raises(AssertionError) as failure:
+    with pytest.raises(AssertionError) as failure, warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # the overflow of the unshifted softmax, on purpose
         exec(compile(sources[test_cell], test_cell, "exec"), ns)
     assert phrase in str(failure.value), f"{mistake}: {str(failure.value)[:400]}"
 
