@@ -165,6 +165,8 @@ def _array(a, where, width=WIDTH):
         return [f"np.array({_scalar(a.item() if kind != 'f' else a)}, dtype={dtype})"]
 
     body = _nested(a, width - len("np.array(, dtype=)") - len(dtype))
+    if a.ndim == 1:
+        body = body[:1] + [" " * 8 + line for line in body[1:]]
     if len(body) == 1:
         return [f"np.array({body[0]}, dtype={dtype})"]
     return ["np.array(" + body[0]] + body[1:-1] + [body[-1] + f", dtype={dtype})"]
@@ -185,7 +187,8 @@ def _nested(x, width):
                 row = ""
             row = f"{row}, {item}" if row else item
         rows.append(row)
-        return ["["] + ["    " + r for r in rows] + ["]"]
+        return ["[" + rows[0]] + [" " + r for r in rows[1:]] + [rows.pop() and "]"] if len(rows) == 1 else \
+            ["[" + rows[0]] + [" " + r for r in rows[1:-1]] + [" " + rows[-1] + "]"]
     parts = [_nested(row, width - 4) for row in x]
     if all(len(p) == 1 for p in parts):
         one = "[" + ", ".join(p[0] for p in parts) + "]"
