@@ -44,7 +44,7 @@ def test_assignment_has_five_graded_parts_hidden_tests_a_written_answer_and_a_wi
         grade_id = _nbgrader(cell)["grade_id"]
         assert _nbgrader(cell).get("points", 0) > 0, grade_id
         assert "### BEGIN HIDDEN TESTS" in cell.source, f"{grade_id} has no hidden tests"
-        visible = cell.source.split("### BEGIN HIDDEN TESTS")[0]
+        visible = re.sub(r"### BEGIN (HIDDEN TESTS|EXPECTED)\n.*?### END \1\n?", "", cell.source, flags=re.S)
         assert re.search(r"\bcheck_\w+\(|\bassert\b", visible), f"{grade_id} has no visible check"
         assert problems_in_test_cell(cell.source) == [], grade_id
     written = [c for c in nb.cells if c.cell_type == "markdown" and _nbgrader(c).get("grade")
@@ -231,3 +231,41 @@ def test_forwarding_to_the_release_scores_nothing_and_known_mistakes_are_named(a
     for cell in disguised.cells:
         if cell.cell_type == "code" and _nbgrader(cell).get("solution") and "globals()" in cell.source:
             assert any(f"cell {_nbgrader(cell)['grade_id']}," in flag for flag in flags), (assignment, flags)
+
+
+def _scan_one(student_source, test_source="adam_reference = None\nexpected = 1.0\ncheck_close(adam_step(1), expected)"):
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    from course_lib.grade.scan import scan
+
+    meta = {"grade": False, "solution": False, "locked": True, "grade_id": "imports"}
+    cells = [new_code_cell("import numpy as np\nfrom course_lib import losses\nfrom course_lib.grading import check_close",
+                           metadata={"nbgrader": meta}),
+             new_code_cell(student_source, metadata={"nbgrader": {**meta, "solution": True, "locked": False,
+                                                                  "grade_id": "answer"}}),
+             new_code_cell(test_source, metadata={"nbgrader": {**meta, "grade": True, "grade_id": "test",
+                                                               "points": 1}})]
+    return scan(new_notebook(cells=cells))
+
+
+@pytest.mark.parametrize("source, flag", [
+    ("def adam_step(*a):\n    return adam_reference(*a)", "uses adam_reference, which a test cell defines"),
+    ("def adam_step(*a):\n    return expected", "uses expected, which a test cell defines"),
+    ("def adam_step(*a):\n    return vars()['adam_' + 'reference'](*a)", "uses vars()"),
+    ("def adam_step(*a):\n    return getattr(losses, 'softmax_' + 'cross_entropy')(*a)",
+     "uses getattr() with a computed name"),
+    ("def adam_step(*a):\n    m = losses\n    name = 'mse'\n    return getattr(m, name)(*a)",
+     "uses getattr() with a computed name"),
+    ("import inspect\ndef adam_step(*a):\n    return inspect.currentframe().f_back.f_globals['x']",
+     "imports inspect"),
+    ("def adam_step(*a):\n    return adam_step.__globals__['adam_reference'](*a)", "uses .__globals__"),
+])
+def test_an_answer_that_leans_on_the_notebook_is_flagged(source, flag):
+    flags = _scan_one(source)
+    assert any(f.startswith("borrowed: cell answer") and flag in f for f in flags), flags
+
+
+def test_an_answer_with_its_own_names_is_not_flagged():
+    source = ("def adam_step(theta, expected=1.0):\n    keys = ['a', 'b']\n    out = {k: theta for k in keys}\n"
+              "    return getattr(out, 'get')('a') * expected")
+    assert _scan_one(source) == []
