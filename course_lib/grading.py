@@ -98,7 +98,9 @@ def failure_text(value, tb=None):
 
 
 def _show_failure(shell, etype, value, tb, tb_offset=None):
-    return failure_text(value, tb)
+    lines = failure_text(value, tb)
+    shell._showtraceback(etype, value, lines)  # IPython 9 leaves the showing to the handler
+    return lines
 
 
 def show_failures(shell=None):
@@ -830,6 +832,53 @@ class time_limit:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, self.previous)
         return False
+
+
+# Assignment-specific harnesses (they run the student's code on test inputs; they compute no answer themselves)
+
+
+def first_batches(batches, limit=10_000):
+    """The batches an iterator yields (at most `limit`, so that a loop that never ends cannot hang a test)."""
+    import itertools
+
+    __tracebackhide__ = True
+    check_true(batches is not None, "iterate_minibatches returned None: yield the batches (or return a list)")
+    return _list(itertools.islice(batches, limit))
+
+
+def follow(step, landscape, steps, pass_grad_fn=False, **hyper):
+    """Run a student's step function from landscape.start with v_0 = 0: returns the path θ_0..θ_steps, (steps+1, 2).
+
+    Each step calls step(θ, v, g, **hyper) with g = ∇C(θ) (or, with pass_grad_fn=True, the function ∇C itself)
+    and expects the new pair (θ, v) back.
+    """
+    __tracebackhide__ = True
+    name = _getattr(step, "__name__", "step")
+    theta = landscape.start.copy()
+    v = np.zeros_like(theta)
+    path = [theta.copy()]
+    with _errstate(all="ignore"):
+        for k in _range(steps):
+            g = landscape.grad if pass_grad_fn else landscape.grad(theta)
+            out = step(theta.copy(), v.copy(), g, **hyper)
+            check_true(_isinstance(out, (_tuple, _list)) and _len(out) == 2,
+                       f"{name} should return the pair (theta, velocity); step {k + 1} returned {_type(out).__name__}")
+            theta, v = (np.array(o, dtype=float) for o in out)
+            check_true(theta.shape == (2,) and v.shape == (2,),
+                       f"{name} returned arrays of shapes {theta.shape} and {v.shape}; both should be shaped like "
+                       "theta, (2,) here")
+            check_true(_bool(np.all(_abs(theta) < 1e6)),
+                       f"{name} blew up: after step {k + 1} theta = {theta} (a sign error makes steps go uphill)")
+            path.append(theta.copy())
+    return np.array(path)
+
+
+def deep_cost(X, weights, f):
+    """C = (1/N) sum of the last layer's activations, for the stack a[l] = f(a[l-1] @ W[l]) (03's Part F forward)."""
+    a = X
+    for W in weights:
+        a = f(a @ W)
+    return a.sum() / X.shape[0]
 
 
 show_failures()

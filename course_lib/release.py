@@ -361,7 +361,9 @@ def released_answers(nb, folder, shown, calls, workdir):
     run.cells.append(new_code_cell(f"{_EXPECTED}._leaks({str(calls)!r}, {str(out)!r})"))
     _execute(run, folder, shown, allow_errors=True)
     if not out.is_file():
-        raise ReleaseError(f"{shown}: the released notebook could not be checked for answers (its run stopped)")
+        error = next((f"{o.get('ename')}: {o.get('evalue')}" for o in run.cells[-1].get("outputs", [])
+                      if o.get("output_type") == "error"), "its run stopped")
+        raise ReleaseError(f"{shown}: the released notebook could not be checked for answers ({error[:300]})")
     return [f"{shown}: {entry}" for entry in json.loads(out.read_text(encoding="utf-8"))]
 
 
@@ -461,6 +463,8 @@ def generate(root, ids, workdir, database=False, answers=None):
             if has_expected(nb):
                 scratch = Path(workdir) / "runs" / aid / path.stem
                 recorded[(aid, path.name)] = fill_expected(nb, target, f"{SOURCE_DIR}/{aid}/{path.name}", scratch)
+                # the generated values are public: a line such as `mistakes = {` may also open an EXPECTED block
+                secrets[(aid, path.name)] -= {line.strip() for c in nb.cells for line in c.source.splitlines()}
             write_notebook(nb, path)
     config = root / "nbgrader_config.py"
     load = f"load_subconfig({str(config)!r})" if config.is_file() else ""
