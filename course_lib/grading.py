@@ -37,7 +37,9 @@ import numpy as np
 
 from course_lib import _validate
 
-__all__ = ["check_close", "check_scalar", "check_shape", "check_true", "check_gradient", "check_function"]
+__all__ = ["check_close", "check_scalar", "check_shape", "check_true", "check_gradient", "check_function",
+           "check_outputs", "outputs", "mistake_outputs", "CheckFailed", "library_calls", "course_lib_names",
+           "check_plain_numpy", "silenced_warnings", "warnings_from", "check_no_warnings", "quiet", "time_limit"]
 
 # Own references, taken at import time (see "Integrity" above).
 _AssertionError = builtins.AssertionError
@@ -55,10 +57,65 @@ _asarray, _empty, _where, _unravel_index, _errstate = np.asarray, np.empty, np.w
 _isfinite, _isnan, _abs, _maximum = np.isfinite, np.isnan, np.abs, np.maximum  # ufuncs
 _deepcopy = copy.deepcopy
 _signature = inspect.signature
+_HERE = __file__.rsplit(".", 1)[0]
 _catch_warnings, _simplefilter = warnings.catch_warnings, warnings.simplefilter
 _sys = sys
 _EPS = _float(np.finfo(np.float64).eps)
 _INF = _float("inf")
+_WIDTH = 80  # failure messages are wrapped to this width in a notebook (nbgrader's Validate cuts lines at 87)
+
+
+class CheckFailed(_AssertionError):
+    """A failed check: the message says what is wrong. A subclass of AssertionError that keeps that name in error
+    outputs (``AssertionError: ...``, as graders and reports expect); in IPython it is shown as its message alone
+    (see `show_failures`), without the frames of this module."""
+
+
+CheckFailed.__name__ = CheckFailed.__qualname__ = "AssertionError"
+
+
+def failure_text(value, tb=None):
+    """The lines a notebook shows for a failed check: the message, wrapped to 80 columns paragraph by paragraph
+    (so "This matches a known mistake: ..." starts its own line), then where in the test cell it failed."""
+    import linecache
+    import textwrap
+
+    lines = []
+    for paragraph in _str(value).split("\n"):
+        lines += textwrap.wrap(paragraph, _WIDTH, subsequent_indent="  ", break_on_hyphens=False) or [""]
+    where = None
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        if not code.co_filename.startswith(_HERE):
+            where = (code.co_filename, tb.tb_lineno)
+        tb = tb.tb_next
+    if where is not None:
+        source = linecache.getline(where[0], where[1]).strip()
+        if _len(source) > _WIDTH - 24:
+            source = source[:_WIDTH - 27] + "..."
+        lines.append(f"(test cell, line {where[1]}: {source})" if source else f"(test cell, line {where[1]})")
+    return lines
+
+
+def _show_failure(shell, etype, value, tb, tb_offset=None):
+    lines = failure_text(value, tb)
+    shell._showtraceback(etype, value, lines)  # IPython 9 leaves the showing to the handler
+    return lines
+
+
+def show_failures(shell=None):
+    """Make IPython show a failed check as its message (`failure_text`) instead of a traceback through this
+    module. Called when this module is imported in IPython, i.e. by the read-only first cell of every notebook."""
+    if shell is None:
+        try:
+            from IPython import get_ipython
+        except ImportError:
+            return False
+        shell = get_ipython()
+    if shell is None or not _getattr(shell, "set_custom_exc", None):
+        return False
+    shell.set_custom_exc((CheckFailed,), _show_failure)
+    return True
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -299,7 +356,7 @@ def check_close(got, expected, name="your result", rtol=1e-7, atol=1e-12, varian
     rtol, atol = _tolerances(rtol, atol)
     message, rel = _compare(got, expected, name, rtol, atol, variants)
     if message is not None:
-        raise _AssertionError(message)
+        raise CheckFailed(message)
     _say_ok(verbose, f"✓ {name} matches (rel. error {rel:.1g})")
     return True
 
@@ -322,7 +379,7 @@ def check_scalar(got, expected, name="your result", rtol=1e-7, atol=1e-12, varia
     if message is None:
         message, rel = _compare(got, expected, name, rtol, atol, variants)
     if message is not None:
-        raise _AssertionError(message)
+        raise CheckFailed(message)
     _say_ok(verbose, f"✓ {name} matches (rel. error {rel:.1g})")
     return True
 
@@ -332,7 +389,7 @@ def check_shape(got, shape, name="your result"):
     __tracebackhide__ = True
     arr, problem = _numbers(got, name)
     if problem is not None:
-        raise _AssertionError(problem)
+        raise CheckFailed(problem)
     want = _tuple(shape)
     have = _tuple(arr.shape)
     fits = _len(have) == _len(want)
@@ -343,7 +400,7 @@ def check_shape(got, shape, name="your result"):
         message = f"{name}: expected shape {shown}, got {_shape_text(have)}"
         if None not in want:
             message += ": " + _shape_hint(have, want, _isinstance(got, (_tuple, _list)))
-        raise _AssertionError(message)
+        raise CheckFailed(message)
     return True
 
 
@@ -358,7 +415,7 @@ def check_true(cond, message):
             raise TypeError(f"check_true needs a condition (bool or boolean array), got an array of {cond.dtype}")
         if cond.size and cond.all():
             return True
-        raise _AssertionError(message if cond.size else f"{message} (the condition was an empty array)")
+        raise CheckFailed(message if cond.size else f"{message} (the condition was an empty array)")
     truth = False
     try:
         truth = _bool(cond)
@@ -366,7 +423,7 @@ def check_true(cond, message):
         truth = False
     if truth:
         return True
-    raise _AssertionError(message)
+    raise CheckFailed(message)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -431,6 +488,56 @@ def _split_case(case):
     return (case,), {}
 
 
+def outputs(fn, cases):
+    """[fn(*case) for each case], each call on deep copies of the arguments (for an EXPECTED block: the numbers a
+    release ships in place of `fn`). A case is as in `check_function`; an exception here is the instructor's bug."""
+    results = []
+    for number, case in _enumerate(_list(cases), start=1):
+        args, kwargs = _split_case(case)
+        value, error, _ = _run(fn, args, kwargs)
+        if error is not None:
+            raise RuntimeError(f"outputs: {_getattr(fn, '__name__', fn)} raised on case {number}: {error!r}")
+        results.append(value)
+    return results
+
+
+def mistake_outputs(variants_fn, cases):
+    """{explanation: [wrong_fn(*case) for each case]} for `variants_fn` = {explanation: wrong_fn}: the numbers a
+    known mistake produces (None for a case where it raises), for `check_outputs(..., variants=...)`."""
+    if not _isinstance(variants_fn, _dict):
+        raise TypeError("mistake_outputs needs a dict {explanation: function giving the wrong answer}")
+    found = {}
+    for explanation, wrong_fn in variants_fn.items():
+        values = []
+        for case in cases:
+            args, kwargs = _split_case(case)
+            value, error, _ = _run(wrong_fn, args, kwargs)
+            values.append(None if error is not None else value)
+        found[explanation] = values
+    return found
+
+
+def check_outputs(student_fn, cases, expected, variants=None, name=None, rtol=1e-7, atol=1e-12, verbose=False):
+    """Run `student_fn` on every case and compare with `expected[k]`, the right output for case k (as
+    `check_function`, with the answers given as numbers instead of a reference function).
+
+    `variants`: ``{explanation: [wrong output for case 1, case 2, ...]}`` (None where a mistake gives nothing), the
+    outputs of known mistakes on the same cases; a wrong answer that matches one is named. Both lists usually
+    come from an EXPECTED block (`outputs`, `mistake_outputs`), so a release holds numbers, not the reference.
+    """
+    __tracebackhide__ = True
+    cases = _list(cases)
+    expected = _list(expected)
+    if _len(expected) != _len(cases):
+        raise TypeError(f"check_outputs: {_len(cases)} case(s) but {_len(expected)} expected output(s)")
+    if variants is not None and not _isinstance(variants, _dict):
+        raise TypeError("variants must be a dict {explanation: [wrong output per case]}")
+    return _check_cases(student_fn, cases, lambda k, args, kwargs: expected[k],
+                        lambda k, args, kwargs: {text: wrong[k] for text, wrong in (variants or {}).items()
+                                                 if wrong is not None and wrong[k] is not None},
+                        name, rtol, atol, verbose, (student_fn,), "the expected outputs")
+
+
 def check_function(student_fn, reference_fn, cases, variants_fn=None, name=None, rtol=1e-7, atol=1e-12,
                    verbose=False):
     """Run `student_fn` and `reference_fn` on every case and check that their results agree (as `check_close`).
@@ -443,34 +550,48 @@ def check_function(student_fn, reference_fn, cases, variants_fn=None, name=None,
     is reported the same way (its type and message), as an AssertionError rather than a traceback.
     """
     __tracebackhide__ = True
+    if variants_fn is not None and not _isinstance(variants_fn, _dict):
+        raise TypeError("variants_fn must be a dict {explanation: function giving the wrong answer}")
+
+    def reference(k, args, kwargs):
+        value, error, _ = _run(reference_fn, args, kwargs)
+        if error is not None:
+            raise RuntimeError(f"check_function: the reference raised on case {k + 1}: {error!r}")
+        return value
+
+    def variants(k, args, kwargs):
+        found = {}
+        for explanation, wrong_fn in (variants_fn or {}).items():
+            wrong, wrong_error, _ = _run(wrong_fn, args, kwargs)
+            if wrong_error is None:
+                found[explanation] = wrong
+        return found
+
+    return _check_cases(student_fn, cases, reference, variants, name, rtol, atol, verbose,
+                        (student_fn, reference_fn), "the reference")
+
+
+def _check_cases(student_fn, cases, expected_for, variants_for, name, rtol, atol, verbose, signers, against):
+    __tracebackhide__ = True
     rtol, atol = _tolerances(rtol, atol)
     if name is None:
         name = _getattr(student_fn, "__name__", "your function")
     if not _callable(student_fn):
-        raise _AssertionError(f"{name} is not a function (got {_describe(student_fn)}): did you overwrite it?")
-    if variants_fn is not None and not _isinstance(variants_fn, _dict):
-        raise TypeError("variants_fn must be a dict {explanation: function giving the wrong answer}")
+        raise CheckFailed(f"{name} is not a function (got {_describe(student_fn)}): did you overwrite it?")
     cases = _list(cases)
     worst = 0.0
-    for number, case in _enumerate(cases, start=1):
+    for k, case in _enumerate(cases):
         args, kwargs = _split_case(case)
-        where = f"case {number} of {_len(cases)} ({_describe_case((student_fn, reference_fn), args, kwargs)})"
-        expected, ref_error, _ = _run(reference_fn, args, kwargs)
-        if ref_error is not None:
-            raise RuntimeError(f"check_function: the reference raised on {where}: {ref_error!r}")
+        where = f"case {k + 1} of {_len(cases)} ({_describe_case(signers, args, kwargs)})"
+        expected = expected_for(k, args, kwargs)
         got, error, seen = _run(student_fn, args, kwargs)
         if error is not None:
-            raise _AssertionError(f"{_exception_text(name, error)} on {where}")
-        variants = {}
-        for explanation, wrong_fn in (variants_fn or {}).items():
-            wrong, wrong_error, _ = _run(wrong_fn, args, kwargs)
-            if wrong_error is None:
-                variants[explanation] = wrong
-        message, rel = _compare_outputs(got, expected, name, rtol, atol, variants)
+            raise CheckFailed(f"{_exception_text(name, error)} on {where}")
+        message, rel = _compare_outputs(got, expected, name, rtol, atol, variants_for(k, args, kwargs))
         if message is not None:
-            raise _AssertionError(f"{where}: {message}{_warning_text(seen)}")
+            raise CheckFailed(f"{where}: {message}{_warning_text(seen)}")
         worst = rel if rel > worst else worst
-    _say_ok(verbose, f"✓ {name} matches the reference on {_len(cases)} case(s) (rel. error {worst:.1g})")
+    _say_ok(verbose, f"✓ {name} matches {against} on {_len(cases)} case(s) (rel. error {worst:.1g})")
     return True
 
 
@@ -509,13 +630,13 @@ def check_gradient(f, grad, x, name="your gradient", h=1e-5, rtol=1e-6, atol=1e-
     if _callable(grad):
         grad, error, seen = _run(grad, (x.copy(),), {})
         if error is not None:
-            raise _AssertionError(_exception_text(name, error))
+            raise CheckFailed(_exception_text(name, error))
     analytic, problem = _numbers(grad, name)
     if problem is None and _tuple(analytic.shape) != _tuple(x.shape):
         problem = (f"{name}: expected shape {_shape_text(x.shape)} (the shape of x), got "
                    f"{_shape_text(analytic.shape)}: {_shape_hint(_tuple(analytic.shape), _tuple(x.shape), False)}")
     if problem is not None:
-        raise _AssertionError(problem + _warning_text(seen))
+        raise CheckFailed(problem + _warning_text(seen))
     analytic = analytic.astype(_float64)
     upstream = None if df is None else _validate.float_array(df, "df", dtype=np.float64)
 
@@ -529,11 +650,11 @@ def check_gradient(f, grad, x, name="your gradient", h=1e-5, rtol=1e-6, atol=1e-
             shifted.reshape(-1)[i] += step
             out, error, seen_f = _run(f, (shifted,), {})
             if error is not None:
-                raise _AssertionError(f"{_exception_text('f', error)} at x with element {_index(i, x.shape) or 0} "
+                raise CheckFailed(f"{_exception_text('f', error)} at x with element {_index(i, x.shape) or 0} "
                                       f"moved by {step:+g}")
             value, problem = _scalar_output(out, upstream)
             if problem is not None:
-                raise _AssertionError(f"f(x) {problem}")
+                raise CheckFailed(f"f(x) {problem}")
             values.append(value)
         flat_n[i] = (values[0] - values[1]) / (2.0 * h)
         flat_r[i] = 10.0 * _EPS * _maximum(_abs(values[0]), _abs(values[1])) / h
@@ -557,7 +678,7 @@ def check_gradient(f, grad, x, name="your gradient", h=1e-5, rtol=1e-6, atol=1e-
     hint = _value_hint(analytic, numerical, 1e-4, 1e-7)
     if hint:
         message += "\n" + hint.replace("expected", "numerical")
-    raise _AssertionError(message + _warning_text(seen))
+    raise CheckFailed(message + _warning_text(seen))
 
 
 def _scalar_output(out, upstream):
@@ -571,3 +692,193 @@ def _scalar_output(out, upstream):
     if _tuple(upstream.shape) != _tuple(arr.shape):
         return None, f"has shape {_shape_text(arr.shape)} but df has shape {_shape_text(upstream.shape)}"
     return _float((arr * upstream).sum()), None
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Helpers for the test cells: is an answer the student's own code, does it warn, does it finish
+
+
+def _from_course_lib(obj):
+    import types
+
+    if _isinstance(obj, types.ModuleType):
+        return obj.__name__.split(".")[0] == "course_lib"
+    module = _getattr(obj, "__module__", None) or ""
+    return _isinstance(module, _str) and module.split(".")[0] == "course_lib" and module != "course_lib.grading"
+
+
+def _instructions(fn):
+    """(function, instruction) for the bytecode of `fn` (a function, or the methods of a class) and of every
+    notebook function it calls by name."""
+    import dis
+    import types
+
+    todo, seen = [fn], set()
+    while todo:
+        f = todo.pop()
+        f = _getattr(f, "__wrapped__", f) if _isinstance(f, types.FunctionType) else f
+        if id(f) in seen:
+            continue
+        seen.add(id(f))
+        if _isinstance(f, _type):
+            todo += [m for m in vars(f).values() if _isinstance(m, types.FunctionType)]
+            continue
+        if not _isinstance(_getattr(f, "__code__", None), types.CodeType):
+            continue
+        codes = [f.__code__]
+        while codes:
+            code = codes.pop()
+            codes.extend(c for c in code.co_consts if _isinstance(c, types.CodeType))
+            for ins in dis.get_instructions(code):
+                yield f, ins
+                if ins.opname in ("LOAD_GLOBAL", "LOAD_NAME"):
+                    obj = f.__globals__.get(ins.argval)
+                    if _isinstance(obj, (types.FunctionType, _type)) and not _from_course_lib(obj):
+                        todo.append(obj)
+
+
+def library_calls(fn):
+    """The names of course_lib functions, classes or modules that `fn` (a function or class, or a notebook
+    function it calls by name) uses: [] when the answer is the student's own code."""
+    found = set()
+    if _isinstance(fn, _type):
+        found.update(b.__name__ for b in fn.__mro__[1:] if _from_course_lib(b))
+    for f, ins in _instructions(fn):
+        if ins.opname == "IMPORT_NAME" and _str(ins.argval).split(".")[0] == "course_lib":
+            found.add(_str(ins.argval))
+        elif ins.opname in ("LOAD_GLOBAL", "LOAD_NAME") and _from_course_lib(f.__globals__.get(ins.argval)):
+            found.add(ins.argval)
+    return _sorted(found)
+
+
+course_lib_names = library_calls  # the name assignments 01 and 02 use
+
+_SILENCERS = {"errstate", "seterr", "filterwarnings", "simplefilter", "catch_warnings"}
+
+
+def silenced_warnings(fn):
+    """The warning switches (np.errstate, np.seterr, warnings filters) that `fn` uses."""
+    return _sorted({_str(ins.argval) for _, ins in _instructions(fn) if _str(ins.argval) in _SILENCERS})
+
+
+def check_plain_numpy(*fns):
+    """Fail if one of the functions calls course_lib: the library's versions are what the answers are compared
+    with, so the exercise is to write them yourself in NumPy."""
+    __tracebackhide__ = True
+    for fn in fns:
+        used = library_calls(fn)
+        check_true(not used, f"{_getattr(fn, '__name__', fn)} uses {', '.join(used)} from course_lib: write it "
+                             "yourself in NumPy (the library's version is the reference the tests compare with)")
+    return True
+
+
+def warnings_from(fn, *args):
+    """The warnings (overflow, division by zero, invalid value, ...) that fn(*args) issues, as text."""
+    with _catch_warnings(record=True) as seen, _errstate(over="warn", divide="warn", invalid="warn"):
+        _simplefilter("always")
+        try:
+            fn(*args)
+        except _Exception:  # the value checks report exceptions; this helper only looks for warnings
+            pass
+    return [f"{w.category.__name__}: {w.message}" for w in seen]
+
+
+def check_no_warnings(fn, *args, hint=""):
+    """Fail if fn(*args) issues a warning: in a graded notebook a warning goes to stderr, which scores zero."""
+    __tracebackhide__ = True
+    switches = silenced_warnings(fn)
+    check_true(not switches, f"{_getattr(fn, '__name__', fn)} switches NumPy's warnings off ({', '.join(switches)}): "
+                             f"avoid the overflow instead of hiding it. {hint}")
+    seen = warnings_from(fn, *args)
+    shown = ", ".join(np.array2string(_asarray(a), threshold=6) for a in args)
+    check_true(not seen, f"{_getattr(fn, '__name__', fn)}({shown}) warned: {seen[0] if seen else ''}. {hint}")
+    return True
+
+
+def quiet(fn, *args, **kwargs):
+    """fn(*args, **kwargs) on copies of the arguments, with NumPy's floating-point warnings silenced."""
+    args, kwargs = _deepcopy(args), _deepcopy(kwargs)
+    with _errstate(all="ignore"), _catch_warnings():
+        _simplefilter("ignore")
+        return fn(*args, **kwargs)
+
+
+class time_limit:
+    """``with time_limit(seconds):`` stops the code inside after `seconds` with a TimeoutError, so a loop that never
+    ends fails instead of hanging (without a limit outside the main thread, where signals cannot be used)."""
+
+    def __init__(self, seconds):
+        self.seconds = seconds
+        self.previous = None
+
+    def _stop(self, signum, frame):
+        raise TimeoutError(f"still running after {self.seconds} s: is there a loop that never ends?")
+
+    def __enter__(self):
+        import signal
+
+        try:
+            self.previous = signal.signal(signal.SIGALRM, self._stop)
+        except ValueError:  # not the main thread
+            self.previous = None
+            return self
+        signal.setitimer(signal.ITIMER_REAL, self.seconds)
+        return self
+
+    def __exit__(self, *exc):
+        import signal
+
+        if self.previous is not None:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, self.previous)
+        return False
+
+
+# Assignment-specific harnesses (they run the student's code on test inputs; they compute no answer themselves)
+
+
+def first_batches(batches, limit=10_000):
+    """The batches an iterator yields (at most `limit`, so that a loop that never ends cannot hang a test)."""
+    import itertools
+
+    __tracebackhide__ = True
+    check_true(batches is not None, "iterate_minibatches returned None: yield the batches (or return a list)")
+    return _list(itertools.islice(batches, limit))
+
+
+def follow(step, landscape, steps, pass_grad_fn=False, **hyper):
+    """Run a student's step function from landscape.start with v_0 = 0: returns the path θ_0..θ_steps, (steps+1, 2).
+
+    Each step calls step(θ, v, g, **hyper) with g = ∇C(θ) (or, with pass_grad_fn=True, the function ∇C itself)
+    and expects the new pair (θ, v) back.
+    """
+    __tracebackhide__ = True
+    name = _getattr(step, "__name__", "step")
+    theta = landscape.start.copy()
+    v = np.zeros_like(theta)
+    path = [theta.copy()]
+    with _errstate(all="ignore"):
+        for k in _range(steps):
+            g = landscape.grad if pass_grad_fn else landscape.grad(theta)
+            out = step(theta.copy(), v.copy(), g, **hyper)
+            check_true(_isinstance(out, (_tuple, _list)) and _len(out) == 2,
+                       f"{name} should return the pair (theta, velocity); step {k + 1} returned {_type(out).__name__}")
+            theta, v = (np.array(o, dtype=float) for o in out)
+            check_true(theta.shape == (2,) and v.shape == (2,),
+                       f"{name} returned arrays of shapes {theta.shape} and {v.shape}; both should be shaped like "
+                       "theta, (2,) here")
+            check_true(_bool(np.all(_abs(theta) < 1e6)),
+                       f"{name} blew up: after step {k + 1} theta = {theta} (a sign error makes steps go uphill)")
+            path.append(theta.copy())
+    return np.array(path)
+
+
+def deep_cost(X, weights, f):
+    """C = (1/N) sum of the last layer's activations, for the stack a[l] = f(a[l-1] @ W[l]) (03's Part F forward)."""
+    a = X
+    for W in weights:
+        a = f(a @ W)
+    return a.sum() / X.shape[0]
+
+
+show_failures()

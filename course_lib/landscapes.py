@@ -16,7 +16,7 @@ On top of them:
 
 - `run(landscape, optimizer, x0, steps, **hyper)` follows any optimizer of `course_lib.optim` and returns a
   `Trajectory` (points, values, gradient norms, and `diverged`); `gradient_descent` is the plain rule on its own.
-- Step sizes on a quadratic (deck 004): `eta_opt`, `step_regime`, `gd_1d`.
+- Step sizes on a quadratic (deck 004): `eta_opt`, `eta_opt_directions`, `step_regime`, `gd_1d`.
 - Second-order methods (deck 004): `newton`, `bfgs` (SciPy's quasi-Newton method), `newton_cost`.
 - Convergence rate (deck 004): `convergence_rates`, `optimal_rate`, `quadratic_convergence`.
 
@@ -36,7 +36,7 @@ __all__ = [
     "Landscape", "Quadratic", "IllConditioned", "NarrowValley", "Rosenbrock", "Beale", "Saddle", "SixHumpCamel",
     "Cliff", "Plateau", "Minimum", "LANDSCAPES", "make_landscape", "values_on_grid",
     "Trajectory", "run", "gradient_descent",
-    "eta_opt", "step_regime", "gd_1d",
+    "eta_opt", "eta_opt_directions", "step_regime", "gd_1d",
     "newton", "bfgs", "newton_cost",
     "convergence_rates", "optimal_rate", "quadratic_convergence", "QuadraticConvergence",
 ]
@@ -808,7 +808,11 @@ def _positive_lam(lam):
 
 
 def eta_opt(landscape):
-    """The optimal fixed step size of gradient descent on a quadratic.
+    """The optimal fixed step size of gradient descent on a quadratic: the best *single* step for the whole problem.
+
+    This is the one meaning of eta_opt everywhere in the course (notebooks, assignments, explorers): 1/lambda in 1-D,
+    2 / (lambda_min + lambda_max) in several dimensions, the same number when all eigenvalues are equal. The optimum
+    of one eigen-direction alone, 1/lambda_i (deck 004's eta_{i,opt}), is `eta_opt_directions`.
 
     - For a 1-D quadratic f = 1/2 lambda x^2, pass the curvature lambda: eta_opt = 1 / lambda (one step lands
       exactly on the minimum: x_1 = (1 - eta lambda) x_0 = 0).
@@ -827,6 +831,21 @@ def eta_opt(landscape):
             "to point. Pass a curvature instead, e.g. an eigenvalue of landscape.hessian(x)"
         )
     return 1.0 / _positive_lam(landscape)
+
+
+def eta_opt_directions(landscape):
+    """Deck 004's per-direction optima eta_{i,opt} = 1 / lambda_i of a quadratic, one per eigenvalue, sorted by
+    increasing lambda (so the shallow direction's, the largest, comes first). Shape (2,), float64.
+
+    A shared step must stay below 2 min_i eta_{i,opt} = 2 / lambda_max, and kappa = max_i eta_{i,opt} /
+    min_i eta_{i,opt}. Not to be confused with `eta_opt`, the best single step for all directions at once.
+    """
+    if not isinstance(landscape, Quadratic):
+        raise ValueError(
+            f"eta_opt_directions needs a quadratic (constant Hessian with eigenvalues); got {landscape!r}. For a "
+            "1-D curvature lambda, eta_opt(lambda) = 1 / lambda is already the direction's optimum"
+        )
+    return 1.0 / np.sort(np.asarray(landscape.eigenvalues, dtype=np.float64))
 
 
 def step_regime(eta, lam):

@@ -12,10 +12,17 @@ never gets a gradebook.db or nbgrader's working folders. Around it this module m
 - reproducible: the same source gives the same bytes, so an unchanged assignment is left alone and ``--check``
   can compare a fresh generation with what is committed;
 - safe: everything is generated and checked before anything in assignments/ is touched; each assignment folder is
-  then replaced by renaming a complete new copy into place, so a failure leaves the committed release as it was.
+  then replaced by renaming a complete new copy into place, so a failure leaves the committed release as it was;
+- free of answer keys: a source notebook with EXPECTED blocks (`course_lib.expected`) is run, solutions in place,
+  and each block is replaced by the literal values it computed (the reference and mistake code stays behind);
+  while it runs, the first calls of every solution function are recorded, and the released notebook is then run
+  too: every function or callable a released cell defines is tried on those inputs, and one that reproduces a
+  solution function's outputs, whatever its name, makes the release fail (`--check` lists it under "answers").
 
 `generate` (the temporary course with its release) is shared with `course verify`.
 """
+import ast
+import copy
 import json
 import os
 import re
@@ -28,15 +35,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
+from nbformat.v4 import new_code_cell
 from nbformat.v4.rwbase import rejoin_lines, strip_transient
+
+from course_lib import expected
 
 SOURCE_DIR = "solutions"
 RELEASE_DIR = "assignments"
 MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS", "BEGIN MARK SCHEME",
-           "END MARK SCHEME")
+           "END MARK SCHEME", "BEGIN EXPECTED", "END EXPECTED")
 _MARKER = re.compile("|".join(MARKERS), re.IGNORECASE)
-_BEGIN = re.compile(r"BEGIN (SOLUTION|HIDDEN TESTS|MARK SCHEME)", re.IGNORECASE)
-_END = re.compile(r"END (SOLUTION|HIDDEN TESTS|MARK SCHEME)", re.IGNORECASE)
+_BEGIN = re.compile(r"BEGIN (SOLUTION|HIDDEN TESTS|MARK SCHEME|EXPECTED)", re.IGNORECASE)
+_END = re.compile(r"END (SOLUTION|HIDDEN TESTS|MARK SCHEME|EXPECTED)", re.IGNORECASE)
 # Lines that nbgrader itself writes into the release in place of a solution.
 _STUB_LINES = {"# YOUR CODE HERE", "raise NotImplementedError()", "YOUR ANSWER HERE"}
 # Files that are never part of an assignment: editor and OS droppings, caches, checkpoints.
@@ -61,13 +71,14 @@ class ReleaseResult:
     missing: list = field(default_factory=list)  # files a fresh generation has and the committed release lacks
     extra: list = field(default_factory=list)  # committed release files or folders with no source
     sources_with_outputs: list = field(default_factory=list)  # "path: what was found"
+    answers: list = field(default_factory=list)  # released callables that reproduce a solution function
 
     @property
     def ok(self):
         """A release succeeded (else ReleaseError was raised); a check passes only if everything matches."""
         if not self.check:
             return True
-        return not (self.stale or self.missing or self.extra or self.sources_with_outputs)
+        return not (self.stale or self.missing or self.extra or self.sources_with_outputs or self.answers)
 
     @property
     def exit_code(self):
@@ -91,6 +102,8 @@ class ReleaseResult:
                 lines.append(f"released {aid} -> {RELEASE_DIR}/{aid}/")
             for aid in self.unchanged:
                 lines.append(f"{aid}: unchanged")
+        for entry in self.answers:
+            lines.append(f"answer in the release: {entry}")
         for entry in self.sources_with_outputs:
             lines.append(f"source not clean: {entry} (cleared in the release; clear the source too: "
                          "Edit > Clear Outputs of All Cells, then save)")
@@ -221,6 +234,140 @@ def find_leak(released, secrets):
 
 
 # ----------------------------------------------------------------------------------------------------------------
+# EXPECTED blocks: running the source notebook, writing its numbers into the release, trying the release's callables
+
+_EXPECTED = "__import__('course_lib.expected').expected"
+
+
+def _label(cell, index):
+    return cell.metadata.get("nbgrader", {}).get("grade_id") or cell.get("id") or f"#{index + 1}"
+
+
+def has_expected(nb):
+    return any(c.cell_type == "code" and expected.BEGIN in c.source for c in nb.cells)
+
+
+def _top_level_defs(source):
+    from course_lib.grade.scan import _python
+
+    tree = _python(source)
+    if tree is None:
+        return []
+    return [n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+
+
+def _bound_names(source):
+    """Names a released cell binds at its top level other than by import (def, class, assignment, for, with)."""
+    from course_lib.grade.scan import _python
+
+    tree = _python(source)
+    names = []
+    if tree is None:
+        return names
+    for node in tree.body:
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            continue
+        for sub in ast.walk(node) if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) \
+                else [node]:
+            if isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                names.append(sub.name)
+            elif isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store):
+                names.append(sub.id)
+    return list(dict.fromkeys(names))
+
+
+def _execute(nb, folder, shown, allow_errors=False):
+    """Run `nb` in a fresh kernel with `folder` as working directory; ReleaseError names a failing cell."""
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    client = NotebookClient(nb, timeout=600, kernel_name="python3", allow_errors=allow_errors,
+                            resources={"metadata": {"path": str(folder)}})
+    try:
+        client.execute(stderr=subprocess.DEVNULL)
+    except CellExecutionError as exc:
+        failed = next((c for c in nb.cells if c.cell_type == "code"
+                       and any(o.get("output_type") == "error" for o in c.get("outputs", []))), None)
+        where = failed.metadata.get("course_release_cell", "?") if failed is not None else "?"
+        error = next((o for o in failed.outputs if o.get("output_type") == "error"), {}) if failed else {}
+        raise ReleaseError(f"{shown}: cell {where} failed when the source notebook was run for the release: "
+                           f"{error.get('ename', type(exc).__name__)}: {str(error.get('evalue', exc))[:300]}") \
+            from None
+    except Exception as exc:  # the kernel died or did not start
+        raise ReleaseError(f"{shown}: could not run the notebook for the release: {type(exc).__name__}: "
+                           f"{str(exc)[:300]}") from None
+
+
+def fill_expected(nb, folder, shown, workdir):
+    """Run the source notebook `nb` (solutions in place) and replace each EXPECTED block by its values, in place.
+
+    Returns the path of the recorded solution-function calls (a pickle) for `released_answers`.
+    """
+    workdir = Path(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    values, calls = workdir / "values.json", workdir / "calls.pickle"
+    run = copy.deepcopy(nb)
+    run.cells = []
+    try:
+        for index, cell in enumerate(nb.cells):
+            if cell.cell_type != "code":
+                run.cells.append(copy.deepcopy(cell))
+                continue
+            label = _label(cell, index)
+            copied = copy.deepcopy(cell)
+            copied.metadata["course_release_cell"] = label
+            copied.source = expected.instrument(cell.source, str(index), label)
+            run.cells.append(copied)
+            if cell.metadata.get("nbgrader", {}).get("solution"):
+                names = _top_level_defs(cell.source)
+                if names:
+                    extra = new_code_cell(f"{_EXPECTED}._record(globals(), {names!r})")
+                    extra.metadata["course_release_cell"] = f"{label} (recording its calls)"
+                    run.cells.append(extra)
+    except expected.ExpectedError as exc:
+        raise ReleaseError(f"{shown}: {exc}") from None
+    run.cells.append(new_code_cell(f"{_EXPECTED}._dump({str(values)!r}, {str(calls)!r})"))
+    _execute(run, folder, shown)
+    captured = json.loads(values.read_text(encoding="utf-8"))
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code" or expected.BEGIN not in cell.source:
+            continue
+        label = _label(cell, index)
+        literals = []
+        for k, _ in enumerate(expected.blocks(cell.source, label)):
+            found = captured.get(f"{index}/{k}")
+            if found is None:
+                raise ReleaseError(f"{shown}: cell {label}: EXPECTED block {k + 1} did not run")
+            if found["problems"]:
+                raise ReleaseError(f"{shown}: cell {label}: EXPECTED block {k + 1}: " + "; ".join(found["problems"]))
+            literals.append(found["lines"])
+        cell.source = expected.replace_blocks(cell.source, literals, label)
+    return calls
+
+
+def released_answers(nb, folder, shown, calls, workdir):
+    """Run the released notebook `nb` and try every callable its non-solution cells define on the recorded
+    inputs of the solution functions; the list of those that reproduce one (see `expected._leaks`)."""
+    out = Path(workdir) / "answers.json"
+    run = copy.deepcopy(nb)
+    run.cells = []
+    for index, cell in enumerate(nb.cells):
+        run.cells.append(copy.deepcopy(cell))
+        if cell.cell_type != "code" or cell.metadata.get("nbgrader", {}).get("solution"):
+            continue
+        names = _bound_names(cell.source)
+        if names:
+            run.cells.append(new_code_cell(f"{_EXPECTED}._candidates(globals(), {_label(cell, index)!r}, {names!r})"))
+    run.cells.append(new_code_cell(f"{_EXPECTED}._leaks({str(calls)!r}, {str(out)!r})"))
+    _execute(run, folder, shown, allow_errors=True)
+    if not out.is_file():
+        error = next((f"{o.get('ename')}: {o.get('evalue')}" for o in run.cells[-1].get("outputs", [])
+                      if o.get("output_type") == "error"), "its run stopped")
+        raise ReleaseError(f"{shown}: the released notebook could not be checked for answers ({error[:300]})")
+    return [f"{shown}: {entry}" for entry in json.loads(out.read_text(encoding="utf-8"))]
+
+
+# ----------------------------------------------------------------------------------------------------------------
 # Running nbgrader in a temporary course folder
 
 _CONFIG = """\
@@ -288,18 +435,21 @@ def _failure(what, proc):
     return f"nbgrader could not {what}:\n" + "\n".join("  " + e for e in errors)
 
 
-def generate(root, ids, workdir, database=False):
+def generate(root, ids, workdir, database=False, answers=None):
     """Build a temporary course in `workdir` with the sources of `ids` and their release; return its folder.
 
     Source notebooks are read (clear errors for broken ones), cleaned and written into the course, nbgrader's
     generate_assignment runs once for all of them, and every released notebook is cleaned again and checked for
     leaked solution or hidden-test text. `database=True` also records the assignments in the course's
-    gradebook.db, which autograding needs. Raises ReleaseError on any failure.
+    gradebook.db, which autograding needs. A source notebook with EXPECTED blocks is run first and its blocks
+    replaced by their values (`fill_expected`); with a list `answers`, its release is then run too and every
+    released callable that reproduces a solution function is appended to it (`released_answers`).
+    Raises ReleaseError on any failure.
     """
     root = Path(root).resolve()
     course = Path(workdir) / "course"
     (course / SOURCE_DIR).mkdir(parents=True)
-    secrets = {}
+    secrets, recorded = {}, {}
     for aid in ids:
         target = course / SOURCE_DIR / aid
         shutil.copytree(root / SOURCE_DIR / aid, target, ignore=_IGNORED)
@@ -309,7 +459,13 @@ def generate(root, ids, workdir, database=False):
         for path in notebooks:
             nb = read_notebook(path, f"{SOURCE_DIR}/{aid}/{path.name}")
             secrets[(aid, path.name)] = secret_lines(nb)
-            write_notebook(clean_notebook(nb), path)
+            clean_notebook(nb)
+            if has_expected(nb):
+                scratch = Path(workdir) / "runs" / aid / path.stem
+                recorded[(aid, path.name)] = fill_expected(nb, target, f"{SOURCE_DIR}/{aid}/{path.name}", scratch)
+                # the generated values are public: a line such as `mistakes = {` may also open an EXPECTED block
+                secrets[(aid, path.name)] -= {line.strip() for c in nb.cells for line in c.source.splitlines()}
+            write_notebook(nb, path)
     config = root / "nbgrader_config.py"
     load = f"load_subconfig({str(config)!r})" if config.is_file() else ""
     (course / "nbgrader_config.py").write_text(_CONFIG.format(load=load, root=str(course)))
@@ -330,6 +486,9 @@ def generate(root, ids, workdir, database=False):
                                f"text ({leak}). Check its markers: nbgrader only recognises ### BEGIN SOLUTION, "
                                "### END SOLUTION, ### BEGIN HIDDEN TESTS and ### END HIDDEN TESTS, in capitals.")
         write_notebook(clean_notebook(released), path)
+        if answers is not None and (aid, name) in recorded:
+            answers += released_answers(released, path.parent, f"{RELEASE_DIR}/{aid}/{name}",
+                                        recorded[(aid, name)], Path(workdir) / "runs" / aid / Path(name).stem)
     return course
 
 
@@ -383,7 +542,10 @@ def release(ids=None, root=".", check=False):
                 found = leftovers(read_notebook(path, f"{SOURCE_DIR}/{aid}/{path.name}"))
                 if found:
                     result.sources_with_outputs.append(f"{SOURCE_DIR}/{aid}/{path.name} has {', '.join(found)}")
-        course = generate(root, chosen, tmp)
+        course = generate(root, chosen, tmp, answers=result.answers)
+        if result.answers and not check:
+            raise ReleaseError("a released notebook defines something that computes an answer (nothing in "
+                               f"{RELEASE_DIR}/ was changed):\n" + "\n".join("  " + a for a in result.answers))
         for aid in chosen:
             fresh = course / RELEASE_DIR / aid
             committed = root / RELEASE_DIR / aid

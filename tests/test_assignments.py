@@ -44,7 +44,7 @@ def test_assignment_has_five_graded_parts_hidden_tests_a_written_answer_and_a_wi
         grade_id = _nbgrader(cell)["grade_id"]
         assert _nbgrader(cell).get("points", 0) > 0, grade_id
         assert "### BEGIN HIDDEN TESTS" in cell.source, f"{grade_id} has no hidden tests"
-        visible = cell.source.split("### BEGIN HIDDEN TESTS")[0]
+        visible = re.sub(r"### BEGIN (HIDDEN TESTS|EXPECTED)\n.*?### END \1\n?", "", cell.source, flags=re.S)
         assert re.search(r"\bcheck_\w+\(|\bassert\b", visible), f"{grade_id} has no visible check"
         assert problems_in_test_cell(cell.source) == [], grade_id
     written = [c for c in nb.cells if c.cell_type == "markdown" and _nbgrader(c).get("grade")
@@ -96,3 +96,176 @@ def test_a_partly_completed_submission_gets_exactly_the_points_of_the_parts_it_s
         expected = result.max_scores[grade_id] if grade_id in solved else 0.0
         assert result.scores[grade_id] == expected, (grade_id, result.messages.get(grade_id))
     assert result.total == sum(result.max_scores[g] for g in solved) == 3.0
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# No answers in a release: forwarding to what the release defines gains nothing; known mistakes are still named
+
+_MATCH = '''
+def _same_input(a, b):
+    if isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)):
+        return len(a) == len(b) and all(_same_input(x, y) for x, y in zip(a, b))
+    if callable(a) or callable(b):
+        return a is b
+    try:
+        return bool(np.array_equal(np.asarray(a), np.asarray(b)))
+    except Exception:
+        return False
+'''
+
+
+def _forwarder(fn, candidates, disguised):
+    """`fn` forwarding its arguments to the first candidate that does not raise (by name, or via globals())."""
+    lines = [f"def {fn}(*args, **kwargs):"]
+    if disguised:
+        built = ", ".join(repr(name[::-1]) for name in candidates)
+        lines += [f"    for name in ({built},):",
+                  "        try:",
+                  "            return globals()[name[::-1]](*args, **kwargs)",
+                  "        except Exception:",
+                  "            pass"]
+    else:
+        for name in candidates:
+            lines += ["    try:", f"        return {name}(*args, **kwargs)", "    except Exception:", "        pass"]
+    return "\n".join(lines + ["    raise NotImplementedError()", ""])
+
+
+def _replayer(fn, cases, mistakes, explanation):
+    """`fn` giving, on each visible case of its test, the output of one known mistake (read from the release)."""
+    return "\n".join([
+        f"def {fn}(*args, **kwargs):",
+        f"    for k, case in enumerate({cases}):",
+        "        args_k, kwargs_k = (case, {}) if isinstance(case, tuple) else (((), case) if isinstance(case, dict)",
+        "                                                                 else ((case,), {}))",
+        "        if _same_input(list(args), list(args_k)) and sorted(kwargs) == sorted(kwargs_k) and all(",
+        "                _same_input(kwargs[n], kwargs_k[n]) for n in kwargs):",
+        f"            return {mistakes}[{explanation!r}][k]",
+        "    raise NotImplementedError()", ""])
+
+
+def _known_mistake_checks(nb):
+    """{function: (cases name, mistakes name, explanation, test cell id)} for each released check_outputs call with
+    known mistakes whose outputs exist on every case and differ from the expected ones."""
+    import ast
+
+    import numpy as np
+
+    from course_lib.expected import _same
+
+    found = {}
+    for cell in nb.cells:
+        if cell.cell_type != "code" or not _nbgrader(cell).get("grade"):
+            continue
+        tree = ast.parse(cell.source)
+        values = {}
+        for node in tree.body:
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+                try:
+                    values[node.targets[0].id] = eval(compile(ast.Expression(node.value), "<release>", "eval"),
+                                                      {"np": np})
+                except Exception:
+                    pass
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Call) and getattr(node.func, "id", "") == "check_outputs"):
+                continue
+            args = node.args
+            mistakes = args[3] if len(args) > 3 else next((k.value for k in node.keywords if k.arg == "variants"), None)
+            if not (isinstance(args[0], ast.Name) and isinstance(args[1], ast.Name) and isinstance(args[2], ast.Name)
+                    and isinstance(mistakes, ast.Name) and isinstance(values.get(mistakes.id), dict)):
+                continue
+            expected = values.get(args[2].id)
+            for explanation, outs in values[mistakes.id].items():
+                if all(o is not None for o in outs) and not _same(outs, expected):
+                    found.setdefault(args[0].id, (args[1].id, mistakes.id, explanation, _nbgrader(cell)["grade_id"]))
+                    break
+    return found
+
+
+def cheat_notebook(assignment, disguised=False):
+    """The release with every solution function replaced: those with known mistakes in their visible test replay
+    one mistake's outputs; every other one forwards to every name the release's other cells bind."""
+    from course_lib.release import _bound_names, _top_level_defs
+
+    nb = _notebook("assignments", assignment)
+    solution_names = {fn for c in nb.cells if c.cell_type == "code" and _nbgrader(c).get("solution")
+                      for fn in _top_level_defs(c.source)}
+    candidates = list(dict.fromkeys(
+        name for c in nb.cells if c.cell_type == "code" and not _nbgrader(c).get("solution")
+        for name in _bound_names(c.source) if name not in solution_names))
+    replays = {} if disguised else _known_mistake_checks(nb)
+    for cell in nb.cells:
+        if cell.cell_type != "code" or not _nbgrader(cell).get("solution"):
+            continue
+        fns = _top_level_defs(cell.source)
+        if not fns:
+            continue
+        parts = [_MATCH] if any(fn in replays for fn in fns) else []
+        for fn in fns:
+            parts.append(_replayer(fn, *replays[fn][:3]) if fn in replays else _forwarder(fn, candidates, disguised))
+        cell.source = "\n".join(parts)
+    return nb, replays
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_forwarding_to_the_release_scores_nothing_and_known_mistakes_are_named(assignment):
+    from nbclient import NotebookClient
+
+    from course_lib.grade.scan import scan
+
+    nb, replays = cheat_notebook(assignment)
+    assert replays, f"{assignment}: no visible test names a known mistake by its outputs"
+    NotebookClient(nb, timeout=300, kernel_name="python3", allow_errors=True,
+                   resources={"metadata": {"path": str(ROOT / "assignments" / assignment)}}).execute()
+    errors = {_nbgrader(c)["grade_id"]: "\n".join(f"{o.ename}: {o.evalue}" for o in c.outputs
+                                                  if o.output_type == "error")
+              for c in nb.cells if c.cell_type == "code" and _nbgrader(c).get("grade")}
+    passed = [grade_id for grade_id, error in errors.items() if not error]
+    assert not passed, f"{assignment}: forwarding to the release's own names passes {passed}"
+    named = [fn for fn, (_, _, explanation, grade_id) in replays.items()
+             if f"This matches a known mistake: {explanation}" in errors[grade_id]]
+    assert len(named) >= min(2, len(replays)), (assignment, {fn: errors[r[3]][:300] for fn, r in replays.items()})
+    # The same forwarding through globals() by reversed names is flagged for a human, cell by cell.
+    disguised, _ = cheat_notebook(assignment, disguised=True)
+    flags = scan(disguised, _notebook("solutions", assignment))
+    for cell in disguised.cells:
+        if cell.cell_type == "code" and _nbgrader(cell).get("solution") and "globals()" in cell.source:
+            assert any(f"cell {_nbgrader(cell)['grade_id']}," in flag for flag in flags), (assignment, flags)
+
+
+def _scan_one(student_source, test_source="adam_reference = None\nexpected = 1.0\ncheck_close(adam_step(1), expected)"):
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    from course_lib.grade.scan import scan
+
+    meta = {"grade": False, "solution": False, "locked": True, "grade_id": "imports"}
+    cells = [new_code_cell("import numpy as np\nfrom course_lib import losses\nfrom course_lib.grading import check_close",
+                           metadata={"nbgrader": meta}),
+             new_code_cell(student_source, metadata={"nbgrader": {**meta, "solution": True, "locked": False,
+                                                                  "grade_id": "answer"}}),
+             new_code_cell(test_source, metadata={"nbgrader": {**meta, "grade": True, "grade_id": "test",
+                                                               "points": 1}})]
+    return scan(new_notebook(cells=cells))
+
+
+@pytest.mark.parametrize("source, flag", [
+    ("def adam_step(*a):\n    return adam_reference(*a)", "uses adam_reference, which a test cell defines"),
+    ("def adam_step(*a):\n    return expected", "uses expected, which a test cell defines"),
+    ("def adam_step(*a):\n    return vars()['adam_' + 'reference'](*a)", "uses vars()"),
+    ("def adam_step(*a):\n    return getattr(losses, 'softmax_' + 'cross_entropy')(*a)",
+     "uses getattr() with a computed name"),
+    ("def adam_step(*a):\n    m = losses\n    name = 'mse'\n    return getattr(m, name)(*a)",
+     "uses getattr() with a computed name"),
+    ("import inspect\ndef adam_step(*a):\n    return inspect.currentframe().f_back.f_globals['x']",
+     "imports inspect"),
+    ("def adam_step(*a):\n    return adam_step.__globals__['adam_reference'](*a)", "uses .__globals__"),
+])
+def test_an_answer_that_leans_on_the_notebook_is_flagged(source, flag):
+    flags = _scan_one(source)
+    assert any(f.startswith("borrowed: cell answer") and flag in f for f in flags), flags
+
+
+def test_an_answer_with_its_own_names_is_not_flagged():
+    source = ("def adam_step(theta, expected=1.0):\n    keys = ['a', 'b']\n    out = {k: theta for k in keys}\n"
+              "    return getattr(out, 'get')('a') * expected")
+    assert _scan_one(source) == []

@@ -440,3 +440,59 @@ def test_a_right_answer_still_passes_after_numpy_is_patched(monkeypatch):
     monkeypatch.setattr(np, "isclose", lambda *a, **k: False)
     monkeypatch.setattr(np, "abs", lambda x, *a, **k: x + 1e9)
     assert check_close(E.copy(), E)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Numbers instead of references: check_outputs with known mistakes as outputs
+
+
+def test_check_outputs_names_a_known_mistake_by_its_numbers():
+    from course_lib.grading import check_outputs, mistake_outputs, outputs
+
+    cases = [(np.array([-1.0, 2.0]),), (np.array([[3.0, -0.5]]),)]
+    expected = outputs(lambda x: np.maximum(x, 0.0), cases)
+    mistakes = mistake_outputs({"the absolute value instead of max(x, 0)": np.abs,
+                                "raises on purpose": lambda x: 1 / 0}, cases)
+    assert mistakes["raises on purpose"] == [None, None]
+    assert check_outputs(lambda x: np.where(x > 0, x, 0.0), cases, expected, mistakes, name="relu")
+    with pytest.raises(AssertionError, match=r"^case 1 of 2 \(x=np.array\(\[-1.0, 2.0\]\)\): relu\(...\) has 1 wrong "
+                                             r"value\(s\) out of 2.*\nThis matches a known mistake: the absolute value "
+                                             r"instead of max\(x, 0\)\.$"):
+        check_outputs(np.abs, cases, expected, mistakes, name="relu")
+    with pytest.raises(TypeError, match="2 case\\(s\\) but 1 expected output"):
+        check_outputs(np.abs, cases, expected[:1])
+
+
+def test_a_failed_check_reads_as_its_message_wrapped_with_the_test_line():
+    from course_lib.grading import CheckFailed, failure_text
+
+    assert issubclass(CheckFailed, AssertionError) and CheckFailed.__name__ == "AssertionError"
+    try:
+        check_close(np.array([1.0, 2.0]), np.array([1.0, 3.0]), name="a rather long name " * 3,
+                    variants={"a known mistake whose explanation is long enough to need a second line": [1.0, 2.0]})
+    except CheckFailed as exc:
+        lines = failure_text(exc, exc.__traceback__)
+    assert lines[0].startswith("a rather long name") and all(len(line) <= 80 for line in lines)
+    assert any(line.startswith("This matches a known mistake: a known mistake whose") for line in lines)
+    assert lines[-1].startswith("(test cell, line ") and "check_close(" in lines[-1]
+    assert not any("grading.py" in line for line in lines)
+
+
+@pytest.mark.slow
+def test_a_notebook_shows_a_failed_check_as_its_message_not_a_traceback():
+    """Executed in a real kernel, as JupyterLab and nbgrader's validator run it."""
+    from nbclient import NotebookClient
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    nb = new_notebook(cells=[
+        new_code_cell("import numpy as np\nfrom course_lib.grading import check_outputs"),
+        new_code_cell("check_outputs(np.abs, [(np.array([-1.0, 2.0]),)], [np.array([0.0, 2.0])],\n"
+                      "              {'the absolute value instead of max(x, 0)': [np.array([1.0, 2.0])]}, name='relu')")])
+    NotebookClient(nb, timeout=120, kernel_name="python3", allow_errors=True).execute()
+    (error,) = [o for o in nb.cells[1].outputs if o.output_type == "error"]
+    assert error.ename == "AssertionError" and "This matches a known mistake: " in error.evalue
+    shown = "\n".join(error.traceback)
+    assert shown.startswith("case 1 of 1 (x=np.array([-1.0, 2.0])): relu(...) has 1 wrong value(s)")
+    assert "This matches a known mistake: the absolute value instead of max(x, 0)." in shown
+    assert "Traceback" not in shown and "grading.py" not in shown and "\x1b[" not in shown
+    assert max(len(line) for line in error.traceback) <= 80 and len(shown) < 600

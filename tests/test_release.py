@@ -226,3 +226,109 @@ def test_course_help_lists_release_and_verify():
     assert out.returncode == 0 and out.stderr == ""
     commands = re.findall(r"^    (\w+) ", out.stdout, re.MULTILINE)
     assert {"lab", "release", "verify"} <= set(commands)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# EXPECTED blocks: the release ships the numbers the instructor's code computed, never that code
+
+RELU_EXPECTED = """cases = [(np.array([-1.5, 0.0, 2.25]),), (np.array([[3.0, -1e-300]]),)]
+### BEGIN EXPECTED
+def relu_reference_code(x):
+    return np.where(x > 0, x, 0.0)
+expected = outputs(relu_reference_code, cases)
+mistakes = mistake_outputs({"the absolute value instead of max(x, 0)": np.abs}, cases)
+third = 1.0 / 3.0
+_scratch = 7
+### END EXPECTED
+check_outputs(relu, cases, expected, mistakes, name="relu")
+### BEGIN HIDDEN TESTS
+check_close(relu(np.array([-1.0, 1.0])), np.array([0.0, 1.0]))
+### END HIDDEN TESTS"""
+
+
+def with_expected(root, test_relu=RELU_EXPECTED, extra_cell=None):
+    """Give the fixture course's relu test an EXPECTED block (and optionally one more released cell)."""
+    from nbformat.v4 import new_code_cell
+
+    path = make_course(root)
+    nb = read_notebook(path)
+    for cell in nb.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id == "test_relu":
+            cell.source = test_relu
+        elif grade_id == "imports":
+            cell.source += ", check_outputs, outputs, mistake_outputs"
+    if extra_cell:
+        nb.cells.append(new_code_cell(extra_cell))
+    write_notebook(nb, path)
+    return path
+
+
+@pytest.mark.slow
+def test_an_expected_block_is_released_as_the_literal_values_it_computed(tmp_path):
+    with_expected(tmp_path)
+    assert release(root=tmp_path).updated == [ASSIGNMENT]
+    text = next(c.source for c in read_notebook(release_path(tmp_path)).cells
+                if c.metadata.get("nbgrader", {}).get("grade_id") == "test_relu")
+    assert "relu_reference_code" not in text and "EXPECTED" not in text and "_scratch" not in text
+    assert "np.where" not in text and "outputs(" not in text.replace("check_outputs(", "")
+    assert "expected = [np.array([0.0, 0.0, 2.25], dtype=np.float64), np.array([[3.0, 0.0]], dtype=np.float64)]" \
+        in text
+    assert "'the absolute value instead of max(x, 0)': [\n        np.array([1.5, 0.0, 2.25], dtype=np.float64)," in text
+    assert "third = 0.3333333333333333\n" in text  # the exact repr: the number reads back bit for bit
+    assert release(root=tmp_path, check=True).ok
+    # Changing the reference changes the numbers: the committed release is then stale.
+    source = source_path(tmp_path)
+    source.write_text(source.read_text().replace("third = 1.0 / 3.0", "third = 2.0 / 3.0"))
+    result = release(root=tmp_path, check=True)
+    assert not result.ok and result.stale == [f"assignments/{ASSIGNMENT}/{ASSIGNMENT}.ipynb"]
+
+
+@pytest.mark.slow
+def test_a_released_callable_that_reproduces_a_solution_fails_the_release_whatever_its_name(tmp_path):
+    with_expected(tmp_path, extra_cell="def plot_helper(values):\n    return np.clip(values, 0, None)\n"
+                                       "shapes = {'double': lambda x: 2 * x}")
+    with pytest.raises(ReleaseError, match=r"cell \w+: plot_helper reproduces the solution's relu on its \d "
+                                           r"recorded input\(s\)") as caught:
+        release(root=tmp_path)
+    assert "double" not in str(caught.value)
+    assert not (tmp_path / "assignments").exists()
+    result = release(root=tmp_path, check=True)
+    assert not result.ok and "answer in the release: " in result.report()
+
+
+def test_an_expected_value_that_is_not_a_literal_is_an_error_naming_cell_and_name(tmp_path):
+    with_expected(tmp_path, test_relu="### BEGIN EXPECTED\nreference = np.abs\n### END EXPECTED\n"
+                                      "assert relu is not None")
+    with pytest.raises(ReleaseError, match=r"cell test_relu: EXPECTED block 1: reference is a ufunc"):
+        release(root=tmp_path)
+
+
+def test_an_unclosed_expected_block_is_named():
+    from course_lib.expected import ExpectedError, blocks
+
+    with pytest.raises(ExpectedError, match=r"cell t, line 1: '### BEGIN EXPECTED' has no '### END EXPECTED'"):
+        blocks("### BEGIN EXPECTED\nx = 1", "t")
+    with pytest.raises(ExpectedError, match=r"line 2: '### end expected' is not a valid EXPECTED marker"):
+        blocks("### BEGIN EXPECTED\n### end expected", "t")
+
+
+def test_literals_read_back_exactly():
+    import numpy as np
+
+    from course_lib.expected import literal
+
+    values = {"a": np.array([0.1, 1 / 3, np.nan, -np.inf, 1e-300]), "b": np.array([[1.5, 2.0]], dtype=np.float32),
+              "c": (1, 2.5, True, None, "x"), "d": np.arange(3), "e": np.empty((0, 2)), "f": np.float64(0.2),
+              "g": np.array(0.7), "h": np.linspace(0, 1, 200).reshape(20, 10)}
+    for name, value in values.items():
+        text = "\n".join(literal(name, value))
+        assert max(len(line) for line in text.splitlines()) <= 120, name
+        space = {"np": np}
+        exec(text, space)
+        got = space[name]
+        if isinstance(value, np.ndarray):
+            assert got.dtype == value.dtype and got.shape == value.shape
+            np.testing.assert_array_equal(got, value)
+        else:
+            assert got == value

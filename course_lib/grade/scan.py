@@ -24,7 +24,14 @@ however it was imported (``from course_lib import activations``, ``import course
     "metadata": {"course_grade": {"forbidden": {"sigmoid_solution": ["course_lib.activations", "scipy.special"]}}}
 
 forbids every use of those modules (or names) in that solution cell.
+
+**Leaning on the notebook** (``borrowed:``): a student cell that reads a name which only a test cell binds (a
+reference, a mistake variant, an expected value; visible, hidden or EXPECTED part of the instructor's cell) and
+that no student cell binds itself; and the ways of reaching such names, or the library, by a computed name:
+``vars()``, ``locals()``, ``getattr(obj, <not a literal string>)``, ``__dict__``, ``__globals__``, frame
+attributes (``f_globals``, ``f_back``, ...), ``import inspect`` (``globals()`` and ``sys.modules`` are tampering).
 """
+import builtins
 import ast
 import warnings
 
@@ -41,6 +48,12 @@ SYS_ATTRS = {"modules", "settrace", "setprofile", "_getframe", "meta_path", "pat
 RISKY_IMPORTS = {"builtins", "importlib", "ctypes", "gc", "IPython", "ipykernel"}
 RISKY_CALLS = {"exec": "calls exec()", "eval": "calls eval()", "compile": "calls compile()",
                "globals": "uses globals()", "__import__": "calls __import__()"}
+# Ways to reach a name without writing it (flagged as `borrowed:`).
+LOOKUP_CALLS = {"vars": "uses vars(), a name lookup by string", "locals": "uses locals(), a name lookup by string"}
+LOOKUP_ATTRS = {"__dict__", "__globals__", "f_globals", "f_locals", "f_back", "f_builtins", "gi_frame",
+                "tb_frame", "__getattribute__", "__closure__"}
+LOOKUP_IMPORTS = {"inspect"}
+_BUILTIN_NAMES = set(dir(builtins))
 
 
 def _python(source):
@@ -104,9 +117,11 @@ def protected_names(cell_source):
 
 
 class _CellScan(ast.NodeVisitor):
-    def __init__(self, label, aliases, protected, forbidden, defined):
+    def __init__(self, label, aliases, protected, forbidden, defined, borrowable=frozenset()):
         self.label, self.aliases, self.protected = label, aliases, protected
         self.forbidden, self.defined = forbidden, defined
+        self.borrowable = borrowable  # names only a test cell binds
+        self.module_names = set()  # names this cell binds to a module alias (m = losses)
         self.top = set()
         self.flags, self.found = [], set()
 
@@ -149,6 +164,8 @@ class _CellScan(ast.NodeVisitor):
             self.flag("tamper", node, f"rebinds {target.id}, which the read-only cells set up for the tests")
 
     def visit_Assign(self, node):
+        if _dotted(node.value, self.aliases) is not None:
+            self.module_names.update(t.id for t in node.targets if isinstance(t, ast.Name))
         for target in node.targets:
             self._check_target(target, node)
         self.generic_visit(node)
@@ -180,6 +197,8 @@ class _CellScan(ast.NodeVisitor):
             root = alias.name.split(".")[0]
             if root in RISKY_IMPORTS:
                 self.flag("tamper", node, f"imports {alias.name}")
+            if root in LOOKUP_IMPORTS:
+                self.flag("borrowed", node, f"imports {alias.name} (frames and globals by name)")
             bound = alias.asname or root
             if bound in self.protected and self.protected[bound] != (alias.name if alias.asname else root):
                 self.flag("tamper", node, f"rebinds {bound}, which the read-only cells set up for the tests")
@@ -189,6 +208,8 @@ class _CellScan(ast.NodeVisitor):
         module = node.module or ""
         if module.split(".")[0] in RISKY_IMPORTS:
             self.flag("tamper", node, f"imports from {module}")
+        if module.split(".")[0] in LOOKUP_IMPORTS:
+            self.flag("borrowed", node, f"imports from {module} (frames and globals by name)")
         for alias in node.names:
             bound = alias.asname or alias.name
             if bound in self.protected and self.protected[bound] != f"{module}.{alias.name}":
@@ -208,6 +229,16 @@ class _CellScan(ast.NodeVisitor):
         if isinstance(func, ast.Name):
             if func.id in RISKY_CALLS:
                 self.flag("tamper", node, RISKY_CALLS[func.id])
+            if func.id in LOOKUP_CALLS:
+                self.flag("borrowed", node, LOOKUP_CALLS[func.id])
+            if func.id in ("getattr", "hasattr") and len(node.args) >= 2 and not (
+                    isinstance(node.args[1], ast.Constant) and isinstance(node.args[1].value, str)):
+                built = any(isinstance(n, (ast.BinOp, ast.JoinedStr, ast.Call)) for n in ast.walk(node.args[1]))
+                target = node.args[0]
+                on_module = _dotted(target, self.aliases) is not None or (
+                    isinstance(target, ast.Name) and target.id in self.module_names)
+                if built or on_module:
+                    self.flag("borrowed", node, f"uses {func.id}() with a computed name")
             if func.id in ("setattr", "delattr") and node.args:
                 what = self._protected_target(ast.Attribute(value=node.args[0], attr="?", ctx=ast.Store()))
                 if what:
@@ -234,6 +265,8 @@ class _CellScan(ast.NodeVisitor):
         return None
 
     def visit_Name(self, node):
+        if isinstance(node.ctx, ast.Load) and node.id in self.borrowable:
+            self.flag("borrowed", node, f"uses {node.id}, which a test cell defines, not your code")
         if node.id == "get_ipython":
             self.flag("tamper", node, "uses get_ipython(), the IPython shell that runs the tests")
         elif node.id in ("__builtins__", "__import__"):
@@ -244,6 +277,8 @@ class _CellScan(ast.NodeVisitor):
     def visit_Attribute(self, node):
         if node.attr in SHELL_ATTRS:
             self.flag("tamper", node, f"touches the IPython shell's {node.attr}")
+        if node.attr in LOOKUP_ATTRS:
+            self.flag("borrowed", node, f"uses .{node.attr}, a name lookup by string")
         dotted = _dotted(node, self.aliases)
         if dotted:
             if dotted.split(".")[0] == "sys" and dotted.count(".") == 1 and node.attr in SYS_ATTRS:
@@ -263,12 +298,55 @@ class _CellScan(ast.NodeVisitor):
                 self.flag("reference", node, f"uses {dotted}, which this assignment forbids in this cell")
 
 
+def _bound(tree):
+    """Every name `tree` binds anywhere: assignment and loop targets, defs, classes, parameters, imports."""
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            names.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.arg):
+            names.add(node.arg)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            names.add(node.name)
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            names.update(node.names)
+    return names
+
+
+def _test_names(nb):
+    """Names the test cells of `nb` bind other than by import (all of a cell, hidden and EXPECTED parts too)."""
+    names = set()
+    for cell in nb.cells:
+        if cell.cell_type == "code" and role(cell) == "test":
+            tree = _python(cell.source)
+            if tree is not None:
+                imported = {(a.asname or a.name).split(".")[0] for node in ast.walk(tree)
+                            if isinstance(node, (ast.Import, ast.ImportFrom)) for a in node.names}
+                names |= _bound(tree) - imported
+    return names
+
+
+def _student_names(nb):
+    names = set()
+    for cell in nb.cells:
+        if cell.cell_type == "code" and role(cell) == "student":
+            tree = _python(cell.source)
+            if tree is not None:
+                names |= _bound(tree)
+    return names
+
+
 def scan(nb, source=None):
     """Flags for notebook `nb` (already restored by `repair.restore`): a list of 'tamper: ...' and
     'reference: ...' strings, in cell order. `source` is the instructor's notebook (for its `forbidden` map)."""
     meta = (source.metadata if source is not None else nb.metadata).get("course_grade", {})
     forbidden_map = meta.get("forbidden", {}) if isinstance(meta, dict) else {}
     aliases, protected, flags = {}, {}, []
+    borrowable = _test_names(source if source is not None else nb) - _student_names(nb) - _BUILTIN_NAMES
     for index, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
             continue
@@ -284,7 +362,8 @@ def scan(nb, source=None):
         defined = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
         local = dict(aliases)
         _imports(tree, local)
-        visitor = _CellScan(label, local, protected, forbidden_map.get(grade_id(cell) or "", []), defined)
+        visitor = _CellScan(label, local, protected, forbidden_map.get(grade_id(cell) or "", []), defined,
+                            borrowable - set(protected))
         visitor.top = set(tree.body)
         visitor.visit(tree)
         flags += visitor.flags
