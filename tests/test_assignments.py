@@ -1,4 +1,4 @@
-"""The eight graded assignments: structure rules, fresh releases, full marks for the solutions, zero for the
+"""The nine graded assignments: structure rules, fresh releases, full marks for the solutions, zero for the
 untouched releases, and exactly the expected partial score for a partly completed submission."""
 import json
 import re
@@ -13,6 +13,7 @@ from course_lib.verify import grade_notebook, problems_in_test_cell, verify
 ASSIGNMENTS = [
     "01_computation_graphs", "02_jacobians", "03_activations", "04_descent_ema_momentum", "05_adaptive_optimizers",
     "06_learning_rate_schedules", "07_init_preprocessing_batchnorm", "08_dropout_regularization_capstone",
+    "09_your_own_network",
 ]
 
 
@@ -24,7 +25,7 @@ def _nbgrader(cell):
     return cell.metadata.get("nbgrader", {})
 
 
-def test_all_eight_assignments_exist_as_source_and_release():
+def test_all_nine_assignments_exist_as_source_and_release():
     for assignment in ASSIGNMENTS:
         assert (ROOT / "solutions" / assignment / f"{assignment}.ipynb").exists(), assignment
         assert (ROOT / "assignments" / assignment / f"{assignment}.ipynb").exists(), assignment
