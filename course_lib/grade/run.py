@@ -32,7 +32,7 @@ from pathlib import Path
 
 from nbformat.v4 import new_notebook
 
-from course_lib.grade import gradebook, kernel_cache, report
+from course_lib.grade import gradebook, kernel_cache, report, sandbox
 from course_lib.grade.collect import CollectError, collect
 from course_lib.grade.repair import grade_id, kind
 from course_lib.grade.worker import unscored, write_atomic
@@ -148,10 +148,15 @@ def _template(root, chosen):
     return kept / "course"
 
 
-def _job(sub, fingerprint, course, out, work, cell_timeout, kernels=()):
+def _job(sub, fingerprint, course, out, work, cell_timeout, kernels=(), box=None):
     """Prepare `work` for one worker and return (job file, environment). The worker's private Numba cache starts
-    with `kernels`, course_lib's compiled kernels (`kernel_cache`), so they are loaded instead of compiled."""
-    run_dir = work / "run"
+    with `kernels`, course_lib's compiled kernels (`kernel_cache`), so they are loaded instead of compiled.
+
+    Everything the student's kernel may see lies in ``work/box`` (its working folder ``run``, HOME, caches, the
+    kernel's sockets); job.json, the result and the log lie beside it, out of the sandbox's view. `box` is the
+    sandbox and limits for this job (`Isolation.job`): uid None when the machine gives no sandbox."""
+    inside = work / "box"
+    run_dir = inside / "run"
     if sub.folder is not None:  # the student's other files, as nbgrader copies them
         shutil.copytree(sub.folder, run_dir, ignore=shutil.ignore_patterns(".*", "*.ipynb", "__pycache__"))
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -166,19 +171,56 @@ def _job(sub, fingerprint, course, out, work, cell_timeout, kernels=()):
         "result": str(work / "result.json"), "progress": str(work / "progress.json"),
         "autograded": str(out / "autograded" / sub.student / sub.assignment),
         "feedback": str(out / "feedback" / sub.student / sub.assignment),
+        "sandbox": dict(box, box=str(inside)) if box and box["uid"] else None,
+        "limits": box["stated"] if box else None,  # as the reasons state them
     }
     (work / "job.json").write_text(json.dumps(job, indent=1))
     env = dict(os.environ)
     for variable, folder in _PRIVATE.items():
-        (work / folder).mkdir(exist_ok=True)
-        env[variable] = str(work / folder)
-    kernel_cache.seed(work / _PRIVATE["NUMBA_CACHE_DIR"], kernels)
+        (inside / folder).mkdir(exist_ok=True)
+        env[variable] = str(inside / folder)
+    kernel_cache.seed(inside / _PRIVATE["NUMBA_CACHE_DIR"], kernels)
+    if box and box["uid"]:
+        sandbox.give(inside, box["uid"])
     package_parent = str(Path(__file__).resolve().parents[2])
     env["PYTHONPATH"] = os.pathsep.join(p for p in (package_parent, env.get("PYTHONPATH")) if p)
     env["PYTHONHASHSEED"] = "0"  # the same submission gives the same run
     env["PYTHONNOUSERSITE"] = "1"
     env.pop("JPY_PARENT_PID", None)
+    if box:
+        env[sandbox.ENV] = box["limits"]
     return work / "job.json", env
+
+
+class Isolation:
+    """How this run isolates students (`course_lib.grade.sandbox`): probed once; `note` says what is off."""
+
+    def __init__(self, limits, secrets, enabled=True):
+        self.limits = limits
+        self.support = sandbox.probe() if enabled else sandbox.Support(False, sandbox.OFF, "turned off")
+        package_dir = Path(__file__).resolve().parents[1]
+        self.hidden = [str(Path(p).resolve()) for p in secrets]
+        self.readonly = [str(p) for p in sandbox.readonly_paths(secrets, package_dir)] if self.support.sandbox else []
+        self.cgroups = sandbox.Cgroups.create() if self.support.sandbox else None
+
+    @property
+    def note(self):
+        if self.support.sandbox and self.cgroups is None:
+            return (f"no memory control group could be made here, so the memory limit "
+                    f"({sandbox.size_text(self.limits.memory)}) is a limit of address space, which also counts "
+                    "memory a kernel only reserves")
+        return self.support.note(self.limits)
+
+    def job(self, number):
+        uid = sandbox.uid_for(number) if self.support.sandbox else None
+        procs = self.cgroups.job(number, self.limits) if self.cgroups else []
+        return {"uid": uid, "readonly": self.readonly, "hidden": self.hidden, "cgroups": procs,
+                "limits": self.limits.to_env(own_uid=uid is not None, cgroup=bool(procs)),
+                "stated": [self.limits.memory, self.limits.processes, self.limits.file_size, self.limits.cpu_seconds]}
+
+    def close(self):
+        if self.cgroups:
+            self.cgroups.remove()
 
 
 def _stop(proc):
@@ -240,7 +282,8 @@ def _warm_up(progress, notes):
                      f"uses: {done.stderr.strip().splitlines()[-1] if done.stderr.strip() else done.returncode}")
 
 
-def _run_workers(todo, course, out, tmp, jobs, cell_timeout, time_limit, on_result, progress, kernels=()):
+def _run_workers(todo, course, out, tmp, jobs, cell_timeout, time_limit, on_result, progress, kernels=(),
+                 isolation=None):
     """Grade `todo` [(submission, fingerprint)] with up to `jobs` workers; call on_result(sub, result) for each."""
     from tqdm import tqdm
 
@@ -258,7 +301,8 @@ def _run_workers(todo, course, out, tmp, jobs, cell_timeout, time_limit, on_resu
                 number, (sub, fingerprint) = pending.pop(0)
                 work = Path(tmp) / "jobs" / str(number)
                 work.mkdir(parents=True)
-                job_file, env = _job(sub, fingerprint, course, out, work, cell_timeout, kernels)
+                job_file, env = _job(sub, fingerprint, course, out, work, cell_timeout, kernels,
+                                     isolation.job(number) if isolation else None)
                 with open(work / "worker.log", "wb") as log:
                     proc = subprocess.Popen([sys.executable, "-m", "course_lib.grade.worker", str(job_file)],
                                             cwd=work, env=env, stdin=subprocess.DEVNULL, stdout=log,
@@ -304,11 +348,13 @@ _terminated.received = False
 
 
 def grade(ids=None, submissions=".", root=".", out=None, jobs=None, db=None, cell_timeout=CELL_TIMEOUT,
-          time_limit=TIME_LIMIT, force=False, progress=True):
+          time_limit=TIME_LIMIT, force=False, progress=True, memory=None, processes=None, sandboxed=True):
     """Grade the submissions in `submissions` for assignments `ids` (all found when empty); return a GradeRun.
 
     `out` (default: the course folder `root`) receives gradebook.db (unless `db` is a database URL),
     autograded/, feedback/, grades.csv and the state files. Raises GradeError when nothing can be graded.
+    Each student's kernel runs in a sandbox (`course_lib.grade.sandbox`, where the machine offers one) with at
+    most `memory` bytes (default 4 GiB) and `processes` processes and threads (default 64).
     """
     root = Path(root).resolve()
     out = Path(out).resolve() if out else root
@@ -323,7 +369,13 @@ def grade(ids=None, submissions=".", root=".", out=None, jobs=None, db=None, cel
     url = db or f"sqlite:///{out / 'gradebook.db'}"
     out.mkdir(parents=True, exist_ok=True)
     results, todo, problems, notes = {}, [], [], []
+    limits = sandbox.Limits(memory=int(memory or sandbox.Limits.memory),
+                            processes=int(processes or sandbox.Limits.processes),
+                            cpu_seconds=int(max(time_limit, 60)))
     with tempfile.TemporaryDirectory(prefix="course-grade-") as tmp:
+        isolation = Isolation(limits, [root, out, Path(submissions).resolve(), _cache_dir(), tmp], sandboxed)
+        if isolation.note:
+            notes.append(isolation.note)
         course = _template(root, chosen)
         template = f"sqlite:///{course / 'gradebook.db'}"
         try:
@@ -368,8 +420,11 @@ def grade(ids=None, submissions=".", root=".", out=None, jobs=None, db=None, cel
                     notes.append("course_lib's compiled kernels could not be cached next to the package (read-only, "
                                  "or NUMBA_CACHE_DIR is set), so every submission compiled the ones it used (up to "
                                  "half a minute each)")
-            _run_workers(todo, course, out, tmp, max(1, jobs), float(cell_timeout), float(time_limit), keep,
-                         progress, kernels)
+            try:
+                _run_workers(todo, course, out, tmp, max(1, jobs), float(cell_timeout), float(time_limit), keep,
+                             progress, kernels, isolation)
+            finally:
+                isolation.close()
     ordered = [results[(s.assignment, s.student)] for s in subs]
     write_atomic(out / "grades.csv", report.csv_text(ordered))
     return GradeRun(ordered, regraded=len(todo), unchanged=len(subs) - len(todo), out=out, problems=problems,

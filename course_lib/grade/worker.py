@@ -50,7 +50,7 @@ from nbclient import NotebookClient  # noqa: E402
 from nbclient.exceptions import CellTimeoutError, DeadKernelError  # noqa: E402
 from nbformat.v4 import new_code_cell, new_notebook, new_output  # noqa: E402
 
-from course_lib.grade import kernel, report  # noqa: E402
+from course_lib.grade import kernel, report, sandbox  # noqa: E402
 from course_lib.grade.repair import SubmissionError, grade_id, kind, load_submission, restore, role  # noqa: E402
 from course_lib.grade.scan import protected_names, scan  # noqa: E402
 from course_lib.release import read_notebook  # noqa: E402
@@ -89,6 +89,17 @@ def _error(name, value):
     return new_output("error", ename=name, evalue=value, traceback=[f"{name}: {value}"])
 
 
+def _hand_connection_file_to(km, uid):
+    """Make the connection file jupyter_client writes (0600, the grader's) readable by the sandbox's user only."""
+    write = km.write_connection_file
+
+    def write_and_give(**kwargs):
+        write(**kwargs)
+        os.chown(km.connection_file, uid, uid)
+
+    km.write_connection_file = write_and_give
+
+
 class Runner:
     """Runs the code cells of `nb` in order in a fresh kernel, surviving hung cells and dead kernels.
 
@@ -96,8 +107,13 @@ class Runner:
     which test cell. `on_test(index)` is called after each test cell has run.
     """
 
-    def __init__(self, nb, cwd, cell_timeout, on_test=None):
+    def __init__(self, nb, cwd, cell_timeout, on_test=None, uid=None, limits=None, cgroups=()):
         self.nb, self.cwd, self.cell_timeout = nb, str(cwd), float(cell_timeout)
+        self.uid = uid  # the sandbox's user: the kernel must be able to read its connection file
+        self.limits = limits  # sandbox.Limits, to say in words which one a cell hit
+        self.cgroups = cgroups  # the kernel's control groups (their cgroup.procs files), whose OOM kills are counted
+        self.oom_kills = 0
+        self.garbled = False
         self.on_test = on_test or (lambda index: None)
         self.protect = {i: protected_names(c.source) for i, c in enumerate(nb.cells)
                         if c.cell_type == "code" and role(c) == "readonly"}
@@ -118,6 +134,9 @@ class Runner:
         # at the same moment ("Address already in use"), which leaves the client waiting for a dead kernel.
         self.client.km.transport = "ipc"
         self.client.km.ip = str(Path(os.environ.get("JUPYTER_RUNTIME_DIR", self.cwd)) / f"k{self.restarts}")
+        if self.uid is not None:  # in the sandbox's own folder, readable by its user
+            self.client.km.connection_file = f"{self.client.km.ip}.json"
+            _hand_connection_file_to(self.client.km, self.uid)
         try:
             self.client.start_new_kernel()
             self.client.start_new_kernel_client()
@@ -193,6 +212,11 @@ class Runner:
             return "timeout"
         except DeadKernelError:
             return "dead"
+        except ValueError as exc:  # "Invalid Signature": a garbled message (a thread that could not start while
+            if "Signature" not in str(exc):  # sending, or code writing to the kernel's sockets): do not trust it
+                raise
+            self.garbled = True
+            return "dead"
         finally:
             self._timeout = self.cell_timeout
         if what == "readonly":
@@ -210,6 +234,26 @@ class Runner:
             return True
         except (CellTimeoutError, DeadKernelError, _GiveUp):
             return False
+
+    def _limit_that_killed(self):
+        """'memory limit of 4 GiB exceeded' when the kernel's memory group killed it since the last check."""
+        kills = sandbox.oom_kills(self.cgroups)
+        if kills > self.oom_kills and self.limits is not None:
+            self.oom_kills = kills
+            return f"memory limit of {sandbox.size_text(self.limits.memory)} exceeded"
+        return None
+
+    def _note_limit(self, index):
+        """If cell `index` failed on a grading limit (memory, processes, file size), say which, in words."""
+        if self.limits is None:
+            return
+        for output in self.nb.cells[index].outputs:
+            if output.output_type == "error":
+                reason = self.limits.reason(output.ename, output.evalue)
+                if reason:
+                    self.events.append(f"cell {self._label(index)}: {reason}")
+                    output.evalue = f"{reason} ({output.evalue})" if output.evalue else reason
+                return
 
     def _skip(self, indices, why):
         """Mark the cells in `indices` that have not finished as not run (so a test among them scores 0)."""
@@ -246,6 +290,13 @@ class Runner:
                         self._restart(why)
                 elif outcome == "dead":
                     why = f"the kernel died while running cell {self._label(index)}: it was restarted"
+                    limit = self._limit_that_killed()
+                    if self.garbled:
+                        self.garbled = False
+                        why = (f"the kernel sent a garbled message while running cell {self._label(index)}: it was "
+                               "stopped and restarted")
+                    if limit:
+                        why = f"cell {self._label(index)}: {limit}: the kernel was stopped and restarted"
                     cell.outputs.append(_error("DeadKernelError", "the kernel died while running this cell "
                                                                   "(os._exit, a crash or running out of memory)"))
                     self.events.append(why)
@@ -255,6 +306,7 @@ class Runner:
             except _GiveUp as exc:
                 self._skip(indices[position:], str(exc))
                 break
+            self._note_limit(index)
             dropped = self.client._dropped.get(index, 0) if self.client else 0
             if dropped:
                 cell.outputs.append(new_output("stream", name="stdout",
@@ -379,7 +431,9 @@ def grade_job(job):
             rows = score_cells(copy.deepcopy(nb), stem, upto=index)  # answers are scored at the end
             write_atomic(job["progress"], json.dumps({"rows": progress + rows, "flags": result["flags"]}))
 
-        runner = Runner(nb, job["run_dir"], job["cell_timeout"], on_test=on_test)
+        runner = Runner(nb, job["run_dir"], job["cell_timeout"], on_test=on_test,
+                        uid=(job.get("sandbox") or {}).get("uid"), cgroups=(job.get("sandbox") or {}).get("cgroups"),
+                        limits=sandbox.Limits(*job["limits"]) if job.get("limits") else None)
         try:
             runner.run()
         finally:
@@ -411,7 +465,8 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     job = json.loads(Path(argv[0]).read_text())
     signal.signal(signal.SIGTERM, _terminate)
-    os.environ["JUPYTER_PATH"] = kernel.write_kernelspec(job["jupyter_path"])
+    box = job.get("sandbox")
+    os.environ["JUPYTER_PATH"] = kernel.write_kernelspec(job["jupyter_path"], sandbox.prefix(box) if box else ())
     result = grade_job(job)
     write_atomic(job["result"], json.dumps(result, indent=1))
     return 0
