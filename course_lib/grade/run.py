@@ -80,6 +80,8 @@ def _fingerprint(sub, course, cell_timeout):
         digest.update(name.encode() + b"\0")
         digest.update((course / SOURCE_DIR / sub.assignment / name).read_bytes())
         digest.update(Path(path).read_bytes() if path else b"(missing)")
+        for extra in sub.copies.get(name, []):
+            digest.update(b"copy\0" + Path(extra).name.encode() + b"\0" + Path(extra).read_bytes())
     if sub.folder is not None:
         for extra in sorted(p for p in Path(sub.folder).rglob("*") if p.is_file() and p.suffix != ".ipynb"):
             digest.update(str(extra.relative_to(sub.folder)).encode() + b"\0" + extra.read_bytes())
@@ -117,7 +119,43 @@ def _cache_dir():
     return Path(base) / "course-grade"
 
 
-def _template(root, chosen):
+MANIFEST = "manifest.json"  # beside the template's course folder: the sha256 of each of its files
+
+
+def _manifest(course):
+    """{path: sha256} of every file of a template course: what `_template` and `TemplateGuard` check it against."""
+    course = Path(course)
+    return {str(p.relative_to(course)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(course.rglob("*")) if p.is_file()}
+
+
+class TemplateGuard:
+    """The template course as it was when grading started, kept in the grader's memory: `restore()` before each
+    student puts back any file that changed (student code that could reach the cache: no sandbox) and says so."""
+
+    def __init__(self, course):
+        self.course = Path(course)
+        self.files = {p: p.read_bytes() for p in sorted(self.course.rglob("*")) if p.is_file()}
+
+    def restore(self):
+        changed = []
+        for path, data in self.files.items():
+            try:
+                same = path.read_bytes() == data
+            except OSError:
+                same = False
+            if not same:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(data)
+                changed.append(str(path.relative_to(self.course)))
+        extra = [p for p in self.course.rglob("*") if p.is_file() and p not in self.files]
+        for path in extra:
+            path.unlink()
+            changed.append(str(path.relative_to(self.course)))
+        return changed
+
+
+def _template(root, chosen, notes=None):
     """The course nbgrader generated for `chosen` (sources, releases, a gradebook of their cells), kept in the
     user's cache folder under the hash of the sources and nbgrader_config.py (all that the course depends on), so
     that a re-run, another --out or a copy of the course does not generate it again: nbgrader's
@@ -131,12 +169,18 @@ def _template(root, chosen):
             digest.update(f"{aid}/{path.relative_to(folder)}".encode() + b"\0" + path.read_bytes())
     kept = _cache_dir() / "courses" / digest.hexdigest()[:24]
     if (kept / "course" / ".complete").is_file():
-        return kept / "course"
+        if _read_state(kept / MANIFEST) == _manifest(kept / "course"):
+            return kept / "course"
+        if notes is not None:
+            notes.append(f"the cached template {kept} did not match its checksums (changed since it was built): "
+                         "it was built again")
+        shutil.rmtree(kept, ignore_errors=True)
     kept.parent.mkdir(parents=True, exist_ok=True)
     building = Path(tempfile.mkdtemp(prefix=".building-", dir=kept.parent))
     try:
         generate(root, chosen, building, database=True)
         (building / "course" / ".complete").touch()
+        (building / MANIFEST).write_text(json.dumps(_manifest(building / "course"), indent=1))
         try:
             os.replace(building, kept)
         except OSError:  # another grader finished the same template first
@@ -164,7 +208,9 @@ def _job(sub, fingerprint, course, out, work, cell_timeout, kernels=(), box=None
     shutil.copytree(release, run_dir, dirs_exist_ok=True, ignore=shutil.ignore_patterns("*.ipynb"))
     job = {
         "student": sub.student, "assignment": sub.assignment, "hash": fingerprint,
+        "skipped": sub.skipped,
         "notebooks": [{"name": name, "submitted": str(path) if path else None,
+                       "copies": [str(p) for p in sub.copies.get(name, [])],
                        "source": str(course / SOURCE_DIR / sub.assignment / name),
                        "release": str(release / name)} for name, path in sorted(sub.notebooks.items())],
         "run_dir": str(run_dir), "jupyter_path": str(work / "jupyter"), "cell_timeout": cell_timeout,
@@ -283,9 +329,17 @@ def _warm_up(progress, notes):
 
 
 def _run_workers(todo, course, out, tmp, jobs, cell_timeout, time_limit, on_result, progress, kernels=(),
-                 isolation=None):
+                 isolation=None, problems=None):
     """Grade `todo` [(submission, fingerprint)] with up to `jobs` workers; call on_result(sub, result) for each."""
     from tqdm import tqdm
+
+    guard = TemplateGuard(course)
+
+    def check_template():
+        changed = guard.restore()
+        if changed and problems is not None:
+            problems.append(f"the template course {course} was changed while grading ({', '.join(changed[:3])}): "
+                            "put back from the grader's copy; student code reached it (no sandbox here?)")
 
     pending = list(enumerate(todo))
     running = {}
@@ -298,6 +352,7 @@ def _run_workers(todo, course, out, tmp, jobs, cell_timeout, time_limit, on_resu
     try:
         while pending or running:
             while pending and len(running) < jobs:
+                check_template()
                 number, (sub, fingerprint) = pending.pop(0)
                 work = Path(tmp) / "jobs" / str(number)
                 work.mkdir(parents=True)
@@ -332,6 +387,7 @@ def _run_workers(todo, course, out, tmp, jobs, cell_timeout, time_limit, on_resu
     finally:
         for proc in running:
             _stop(proc)
+        check_template()
         bar.close()
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
@@ -376,7 +432,7 @@ def grade(ids=None, submissions=".", root=".", out=None, jobs=None, db=None, cel
         isolation = Isolation(limits, [root, out, Path(submissions).resolve(), _cache_dir(), tmp], sandboxed)
         if isolation.note:
             notes.append(isolation.note)
-        course = _template(root, chosen)
+        course = _template(root, chosen, notes)
         template = f"sqlite:///{course / 'gradebook.db'}"
         try:
             course_id = None
@@ -422,7 +478,7 @@ def grade(ids=None, submissions=".", root=".", out=None, jobs=None, db=None, cel
                                  "half a minute each)")
             try:
                 _run_workers(todo, course, out, tmp, max(1, jobs), float(cell_timeout), float(time_limit), keep,
-                             progress, kernels, isolation)
+                             progress, kernels, isolation, problems)
             finally:
                 isolation.close()
     ordered = [results[(s.assignment, s.student)] for s in subs]

@@ -399,57 +399,91 @@ def _write_notebook(nb, path):
     write_atomic(path, nbformat.writes(nb) + "\n")
 
 
+def _grade_file(job, spec, path, on_rows):
+    """Grade the handed-in file `path` as the assignment's notebook `spec`; return {status, reasons, flags, rows,
+    nb} (nb None when it could not be run). `on_rows(rows, flags)` reports progress after each test cell."""
+    name, stem = spec["name"], spec["name"][:-len(".ipynb")]
+    source, release = read_notebook(spec["source"]), read_notebook(spec["release"])
+    out = {"status": "graded", "reasons": [], "flags": [], "rows": [], "nb": None}
+    problem = None
+    if path is None:
+        out["status"], problem = "missing", "not submitted"
+        out["reasons"].append(f"{name} was not submitted")
+    else:
+        try:
+            submitted = load_submission(Path(path).read_text(encoding="utf-8", errors="replace"))
+        except SubmissionError as exc:
+            out["status"], problem = "invalid", f"the notebook could not be read: it is {exc}"
+            out["reasons"].append(f"{name if path == spec['submitted'] else Path(path).name} is {exc}")
+    if problem:
+        out["rows"] = unscored(source, stem, problem)
+        return out
+    nb, repairs = restore(submitted, source, release)
+    out["flags"] += [f"repaired: {note}" for note in repairs] + scan(nb, source)
+
+    def on_test(index):
+        on_rows(score_cells(copy.deepcopy(nb), stem, upto=index), out["flags"])  # answers are scored at the end
+
+    runner = Runner(nb, job["run_dir"], job["cell_timeout"], on_test=on_test,
+                    uid=(job.get("sandbox") or {}).get("uid"), cgroups=(job.get("sandbox") or {}).get("cgroups"),
+                    limits=sandbox.Limits(*job["limits"]) if job.get("limits") else None)
+    try:
+        runner.run()
+    finally:
+        runner.close()
+    if runner.events:
+        out["status"] = "partial"
+        out["reasons"] += [f"{name}: {event}" for event in runner.events]
+        out["flags"] += [f"tamper: {event}" for event in runner.events if "guard could not run" in event]
+    for test, changed in runner.restored:
+        out["flags"].append(f"tamper: before test cell {test} the grader had to restore {', '.join(changed)}")
+    out["rows"], out["nb"] = score_cells(nb, stem, release), nb
+    return out
+
+
+def _points(rows):
+    return sum(r["score"] or 0.0 for r in rows if r["kind"] == "test")
+
+
 def grade_job(job):
-    """Grade the job's notebooks; return the result dict (see `course_lib.grade.run` for its fields)."""
+    """Grade the job's notebooks; return the result dict (see `course_lib.grade.run` for its fields).
+
+    A notebook handed in more than once (``X.ipynb`` and ``X-Copy1.ipynb``, see `collect`) is graded in every
+    copy and the copy with the most points kept (the one named as the assignment's on a tie); the others and their
+    points are reported as a flag, so the instructor sees which file counted."""
     started = time.monotonic()
     result = {"student": job["student"], "assignment": job["assignment"], "hash": job["hash"], "status": "graded",
               "reasons": [], "flags": [], "cells": []}
     progress = []
+    if job.get("skipped"):
+        result["flags"].append(f"handed in but not part of the assignment (not graded): {', '.join(job['skipped'])}")
 
     for spec in job["notebooks"]:
         name, stem = spec["name"], spec["name"][:-len(".ipynb")]
-        source, release = read_notebook(spec["source"]), read_notebook(spec["release"])
-        problem = None
-        if spec["submitted"] is None:
-            result["status"], problem = "missing", "not submitted"
-            result["reasons"].append(f"{name} was not submitted")
-        else:
-            try:
-                submitted = load_submission(Path(spec["submitted"]).read_text(encoding="utf-8", errors="replace"))
-            except SubmissionError as exc:
-                result["status"], problem = "invalid", f"the notebook could not be read: it is {exc}"
-                result["reasons"].append(f"{name} is {exc}")
-        if problem:
-            rows = unscored(source, stem, problem)
-            result["cells"] += rows
-            write_atomic(Path(job["feedback"]) / f"{stem}.html", report.feedback_html(new_notebook(), job, rows))
-            continue
-        nb, repairs = restore(submitted, source, release)
-        result["flags"] += [f"repaired: {note}" for note in repairs] + scan(nb, source)
+        candidates = [spec["submitted"]] + spec.get("copies", [])
+        graded = []
+        for path in candidates:
+            def on_rows(rows, flags):
+                write_atomic(job["progress"], json.dumps({"rows": progress + rows, "flags": result["flags"] + flags}))
 
-        def on_test(index, nb=nb, stem=stem):
-            rows = score_cells(copy.deepcopy(nb), stem, upto=index)  # answers are scored at the end
-            write_atomic(job["progress"], json.dumps({"rows": progress + rows, "flags": result["flags"]}))
-
-        runner = Runner(nb, job["run_dir"], job["cell_timeout"], on_test=on_test,
-                        uid=(job.get("sandbox") or {}).get("uid"), cgroups=(job.get("sandbox") or {}).get("cgroups"),
-                        limits=sandbox.Limits(*job["limits"]) if job.get("limits") else None)
-        try:
-            runner.run()
-        finally:
-            runner.close()
-        if runner.events:
-            result["status"] = "partial"
-            result["reasons"] += [f"{name}: {event}" for event in runner.events]
-            result["flags"] += [f"tamper: {event}" for event in runner.events if "guard could not run" in event]
-        for test, changed in runner.restored:
-            result["flags"].append(f"tamper: before test cell {test} the grader had to restore "
-                                   f"{', '.join(changed)}")
-        rows = score_cells(nb, stem, release)
+            graded.append((path, _grade_file(job, spec, path, on_rows)))
+        path, best = max(graded, key=lambda g: _points(g[1]["rows"]))  # max keeps the first of equals
+        if len(graded) > 1:
+            shown = ", ".join(f"{Path(p).name if p else name + ' (missing)'} {_points(g['rows']):g}"
+                              for p, g in graded)
+            result["flags"].append(f"handed in more than once: {shown} points; kept {Path(path).name}")
+        if best["status"] != "graded":
+            result["status"] = best["status"]
+        result["reasons"] += best["reasons"]
+        result["flags"] += best["flags"]
+        rows = best["rows"]
         progress += rows
         result["cells"] += rows
-        _write_notebook(nb, Path(job["autograded"]) / name)
-        write_atomic(Path(job["feedback"]) / f"{stem}.html", report.feedback_html(nb, job, rows))
+        if best["nb"] is not None:
+            _write_notebook(best["nb"], Path(job["autograded"]) / name)
+            write_atomic(Path(job["feedback"]) / f"{stem}.html", report.feedback_html(best["nb"], job, rows))
+        else:
+            write_atomic(Path(job["feedback"]) / f"{stem}.html", report.feedback_html(new_notebook(), job, rows))
 
     result["score"] = sum(r["score"] or 0.0 for r in result["cells"] if r["kind"] == "test")
     result["max_score"] = sum(r["max_score"] for r in result["cells"] if r["kind"] == "test")
