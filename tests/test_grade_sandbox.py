@@ -23,7 +23,7 @@ from fixtures.grade import redteam
 
 from conftest import ROOT
 from course_lib.grade import sandbox
-from course_lib.grade.run import MANIFEST, _cache_dir, grade
+from course_lib.grade.run import MANIFEST, _cache_dir, _manifest, _template, grade
 
 pytestmark = pytest.mark.slow
 
@@ -126,11 +126,11 @@ def graded(tmp_path_factory, assignment):
     right_after = {"csv": (out / "grades.csv").read_text(), "db": _scores(out)}
     lingering = [p for p in Path("/proc").glob("[0-9]*") if MARKER in _cmdline(p)]
     time.sleep(3)  # longer than the lingering attacker waits
-    template = next(p for p in (cache / "courses").glob("*/course") if (p / "source" / aid).is_dir()
-                    and (p.parent / MANIFEST).is_file() and _same_source(p, course, aid))
+    template_notes = []  # what finding the cached template again says: it was changed, or nothing
+    template = _template(course, [aid], template_notes)
     return {"run": run, "rows": {r["student"]: r for r in run.results}, "out": out, "course": course,
             "submitted": submitted, "before": before, "right_after": right_after, "lingering": lingering,
-            "template": template}
+            "template": template, "template_notes": template_notes}
 
 
 def _cmdline(proc):
@@ -138,11 +138,6 @@ def _cmdline(proc):
         return (proc / "cmdline").read_bytes().decode(errors="replace")
     except OSError:
         return ""
-
-
-def _same_source(template, course, aid):
-    return (template / "source" / aid / f"{aid}.ipynb").read_bytes() == \
-        (course / "solutions" / aid / f"{aid}.ipynb").read_bytes()
 
 
 def _scores(out):
@@ -168,8 +163,7 @@ def test_the_solutions_job_file_and_template_cache_are_out_of_reach(graded, assi
 
 @needs_sandbox
 def test_the_template_cache_cannot_be_poisoned(graded, assignment):
-    from course_lib.grade.run import _manifest
-
+    assert graded["template_notes"] == []
     assert json.loads((graded["template"].parent / MANIFEST).read_text()) == _manifest(graded["template"])
     assert graded["rows"]["poisons_cache"]["score"] == assignment.total  # its own work still counts
     assert graded["rows"]["blank"]["score"] == 0.0
