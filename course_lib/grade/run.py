@@ -235,6 +235,8 @@ def _job(sub, fingerprint, course, out, work, cell_timeout, kernels=(), box=None
     env.pop("JPY_PARENT_PID", None)
     if box:
         env[sandbox.ENV] = box["limits"]
+        if not box["cgroups"]:  # the memory limit is an rlimit of address space: fewer arenas, less reserved
+            env.setdefault("MALLOC_ARENA_MAX", "2")
     return work / "job.json", env
 
 
@@ -253,8 +255,8 @@ class Isolation:
     def note(self):
         if self.support.sandbox and self.cgroups is None:
             return (f"no memory control group could be made here, so the memory limit "
-                    f"({sandbox.size_text(self.limits.memory)}) is a limit of address space, which also counts "
-                    "memory a kernel only reserves")
+                    f"({sandbox.size_text(self.limits.memory)}) is a limit of address space (plus "
+                    f"{sandbox.size_text(sandbox.RESERVED)} for what a kernel only reserves)")
         return self.support.note(self.limits)
 
     def job(self, number):

@@ -34,6 +34,10 @@ from pathlib import Path
 
 GIB = 1024 ** 3
 MIB = 1024 ** 2
+# An address-space rlimit counts what a kernel reserves, not only what it uses: ipykernel's threads, Numba's and
+# OpenBLAS's pools reserve hundreds of MiB they never touch, so an honest kernel under an rlimit of 1 GiB dies. Where
+# the memory limit has to be an rlimit it is the limit plus this much (and glibc keeps 2 malloc arenas, not 8/core).
+RESERVED = 1 * GIB
 UID_BASE = 2_000_000  # sandbox uids: above every account a distribution creates, never in /etc/passwd
 ENV = "COURSE_GRADE_LIMITS"
 _SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/opt")
@@ -59,7 +63,8 @@ class Limits:
     def to_env(self, own_uid, cgroup=False):
         """The limits the kernel sets on itself: the process limit only with a uid of its own, the memory limit
         as an rlimit only where no control group enforces it."""
-        return f"{0 if cgroup else self.memory},{self.processes if own_uid else 0},{self.file_size},{self.cpu_seconds}"
+        memory = 0 if cgroup else self.memory + RESERVED
+        return f"{memory},{self.processes if own_uid else 0},{self.file_size},{self.cpu_seconds}"
 
     @staticmethod
     def from_env(environ=os.environ):
@@ -109,7 +114,8 @@ class Support:
         return (f"student code is NOT sandboxed on this machine ({self.why}): it runs under your user and can read "
                 f"and write what you can (the course folder with solutions/, --out, the gradebook, other "
                 f"submissions) and use the network; off: {', '.join(self.off)}. Still on: a kernel and process "
-                f"group per student, memory limit {size_text(limits.memory)}, file size "
+                f"group per student, memory limit {size_text(limits.memory)} (of address space, plus "
+                f"{size_text(RESERVED)} for what a kernel only reserves), file size "
                 f"{size_text(limits.file_size)}, CPU {limits.cpu_seconds} s per kernel. Grade untrusted work "
                 "as root on Linux with bubblewrap installed (apt-get install bubblewrap)")
 
