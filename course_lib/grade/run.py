@@ -169,9 +169,10 @@ def _template(root, chosen, notes=None):
             digest.update(f"{aid}/{path.relative_to(folder)}".encode() + b"\0" + path.read_bytes())
     kept = _cache_dir() / "courses" / digest.hexdigest()[:24]
     if (kept / "course" / ".complete").is_file():
-        if _read_state(kept / MANIFEST) == _manifest(kept / "course"):
+        recorded = _read_state(kept / MANIFEST)
+        if recorded == _manifest(kept / "course"):
             return kept / "course"
-        if notes is not None:
+        if notes is not None and recorded is not None:  # (none: built by a grader that kept no checksums)
             notes.append(f"the cached template {kept} did not match its checksums (changed since it was built): "
                          "it was built again")
         shutil.rmtree(kept, ignore_errors=True)
