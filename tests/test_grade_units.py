@@ -50,6 +50,23 @@ def test_a_missing_notebook_is_none_and_a_renamed_only_notebook_is_taken(tmp_pat
     assert renamed.notebooks == {"a1.ipynb": tmp_path / "bob" / "a1" / "a1 (copy).ipynb"}
 
 
+def test_copies_beside_a_notebook_go_along_and_unrelated_notebooks_are_listed(tmp_path):
+    touch(tmp_path / "amy" / "a1" / "a1.ipynb")
+    touch(tmp_path / "amy" / "a1" / "a1-Copy1.ipynb")
+    touch(tmp_path / "amy" / "a1" / "scratch.ipynb")
+    touch(tmp_path / "bob" / "multi" / "two.ipynb")
+    touch(tmp_path / "bob" / "multi" / "one-Copy1.ipynb")
+    touch(tmp_path / "bob" / "multi" / "notes.ipynb")
+    (amy,) = collect(tmp_path, ["a1"], ASSIGNMENTS)
+    folder = tmp_path / "amy" / "a1"
+    assert amy.notebooks == {"a1.ipynb": folder / "a1.ipynb"}
+    assert amy.copies == {"a1.ipynb": [folder / "a1-Copy1.ipynb", folder / "scratch.ipynb"]}  # one notebook: any
+    (bob,) = collect(tmp_path, ["multi"], ASSIGNMENTS)
+    folder = tmp_path / "bob" / "multi"
+    assert bob.notebooks == {"one.ipynb": folder / "one-Copy1.ipynb", "two.ipynb": folder / "two.ipynb"}
+    assert (bob.copies, bob.skipped) == ({}, ["notes.ipynb"])
+
+
 def test_flat_folders_name_the_student_after_the_file(tmp_path):
     touch(tmp_path / "by_assignment" / "a1" / "carol.ipynb")
     touch(tmp_path / "by_assignment" / "a2" / "dan.ipynb")

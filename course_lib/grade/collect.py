@@ -27,7 +27,8 @@ class Submission:
     assignment: str
     notebooks: dict
     folder: Path = None  # the student's folder in nbgrader's layout (its other files go along)
-    skipped: list = field(default_factory=list)
+    skipped: list = field(default_factory=list)  # notebooks handed in that belong to none of the assignment's
+    copies: dict = field(default_factory=dict)  # notebook name -> other files that may hold its work (graded too)
 
 
 def _notebooks(folder):
@@ -93,12 +94,30 @@ def _flat(student, assignment, notebook, assignments):
     return Submission(student, assignment, {names[0]: notebook})
 
 
+def _copy_of(name, names, extra):
+    """Whether the handed-in file `extra` may hold the work of notebook `name`: a copy Jupyter made
+    (``X-Copy1.ipynb``), a renamed ``X (1).ipynb`` / ``X_final.ipynb``; for an assignment of one notebook, any."""
+    stem, other = name[:-len(".ipynb")].lower(), extra[:-len(".ipynb")].lower()
+    return len(names) == 1 or (other.startswith(stem) and not any(other == n[:-6].lower() for n in names))
+
+
 def _nbgrader(student, assignment, folder, assignments):
+    """One student's folder: each of the assignment's notebooks, and the other notebooks handed in. Copies and
+    renamed files are graded too and the best of them kept (`course_lib.grade.worker`), so work in
+    ``X-Copy1.ipynb`` is not lost when ``X.ipynb`` was left untouched."""
     names = assignments[assignment]
     present = {p.name: p for p in _notebooks(folder)}
     notebooks = {name: present.get(name) for name in names}
-    extra = sorted(set(present) - set(names))
-    if len(names) == 1 and notebooks[names[0]] is None and len(extra) == 1:
-        notebooks[names[0]] = present[extra[0]]  # one notebook under another name: grade it as the assignment's
-        extra = []
-    return Submission(student, assignment, notebooks, folder=folder, skipped=extra)
+    copies = {}
+    skipped = []
+    for extra in sorted(set(present) - set(names)):
+        owner = next((n for n in names if _copy_of(n, names, extra)), None)
+        if owner is None:
+            skipped.append(extra)
+        else:
+            copies.setdefault(owner, []).append(present[extra])
+    for name in names:
+        if notebooks[name] is None and copies.get(name):  # only under another name: grade that as the notebook
+            notebooks[name] = copies[name].pop(0)
+    return Submission(student, assignment, notebooks, folder=folder, skipped=skipped,
+                      copies={n: c for n, c in copies.items() if c})

@@ -32,7 +32,7 @@ from pathlib import Path
 
 from nbformat.v4 import new_notebook
 
-from course_lib.grade import gradebook, kernel_cache, report
+from course_lib.grade import gradebook, kernel_cache, report, sandbox
 from course_lib.grade.collect import CollectError, collect
 from course_lib.grade.repair import grade_id, kind
 from course_lib.grade.worker import unscored, write_atomic
@@ -80,6 +80,8 @@ def _fingerprint(sub, course, cell_timeout):
         digest.update(name.encode() + b"\0")
         digest.update((course / SOURCE_DIR / sub.assignment / name).read_bytes())
         digest.update(Path(path).read_bytes() if path else b"(missing)")
+        for extra in sub.copies.get(name, []):
+            digest.update(b"copy\0" + Path(extra).name.encode() + b"\0" + Path(extra).read_bytes())
     if sub.folder is not None:
         for extra in sorted(p for p in Path(sub.folder).rglob("*") if p.is_file() and p.suffix != ".ipynb"):
             digest.update(str(extra.relative_to(sub.folder)).encode() + b"\0" + extra.read_bytes())
@@ -117,7 +119,43 @@ def _cache_dir():
     return Path(base) / "course-grade"
 
 
-def _template(root, chosen):
+MANIFEST = "manifest.json"  # beside the template's course folder: the sha256 of each of its files
+
+
+def _manifest(course):
+    """{path: sha256} of every file of a template course: what `_template` and `TemplateGuard` check it against."""
+    course = Path(course)
+    return {str(p.relative_to(course)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(course.rglob("*")) if p.is_file()}
+
+
+class TemplateGuard:
+    """The template course as it was when grading started, kept in the grader's memory: `restore()` before each
+    student puts back any file that changed (student code that could reach the cache: no sandbox) and says so."""
+
+    def __init__(self, course):
+        self.course = Path(course)
+        self.files = {p: p.read_bytes() for p in sorted(self.course.rglob("*")) if p.is_file()}
+
+    def restore(self):
+        changed = []
+        for path, data in self.files.items():
+            try:
+                same = path.read_bytes() == data
+            except OSError:
+                same = False
+            if not same:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(data)
+                changed.append(str(path.relative_to(self.course)))
+        extra = [p for p in self.course.rglob("*") if p.is_file() and p not in self.files]
+        for path in extra:
+            path.unlink()
+            changed.append(str(path.relative_to(self.course)))
+        return changed
+
+
+def _template(root, chosen, notes=None):
     """The course nbgrader generated for `chosen` (sources, releases, a gradebook of their cells), kept in the
     user's cache folder under the hash of the sources and nbgrader_config.py (all that the course depends on), so
     that a re-run, another --out or a copy of the course does not generate it again: nbgrader's
@@ -131,12 +169,19 @@ def _template(root, chosen):
             digest.update(f"{aid}/{path.relative_to(folder)}".encode() + b"\0" + path.read_bytes())
     kept = _cache_dir() / "courses" / digest.hexdigest()[:24]
     if (kept / "course" / ".complete").is_file():
-        return kept / "course"
+        recorded = _read_state(kept / MANIFEST)
+        if recorded == _manifest(kept / "course"):
+            return kept / "course"
+        if notes is not None and recorded is not None:  # (none: built by a grader that kept no checksums)
+            notes.append(f"the cached template {kept} did not match its checksums (changed since it was built): "
+                         "it was built again")
+        shutil.rmtree(kept, ignore_errors=True)
     kept.parent.mkdir(parents=True, exist_ok=True)
     building = Path(tempfile.mkdtemp(prefix=".building-", dir=kept.parent))
     try:
         generate(root, chosen, building, database=True)
         (building / "course" / ".complete").touch()
+        (building / MANIFEST).write_text(json.dumps(_manifest(building / "course"), indent=1))
         try:
             os.replace(building, kept)
         except OSError:  # another grader finished the same template first
@@ -148,10 +193,15 @@ def _template(root, chosen):
     return kept / "course"
 
 
-def _job(sub, fingerprint, course, out, work, cell_timeout, kernels=()):
+def _job(sub, fingerprint, course, out, work, cell_timeout, kernels=(), box=None):
     """Prepare `work` for one worker and return (job file, environment). The worker's private Numba cache starts
-    with `kernels`, course_lib's compiled kernels (`kernel_cache`), so they are loaded instead of compiled."""
-    run_dir = work / "run"
+    with `kernels`, course_lib's compiled kernels (`kernel_cache`), so they are loaded instead of compiled.
+
+    Everything the student's kernel may see lies in ``work/box`` (its working folder ``run``, HOME, caches, the
+    kernel's sockets); job.json, the result and the log lie beside it, out of the sandbox's view. `box` is the
+    sandbox and limits for this job (`Isolation.job`): uid None when the machine gives no sandbox."""
+    inside = work / "box"
+    run_dir = inside / "run"
     if sub.folder is not None:  # the student's other files, as nbgrader copies them
         shutil.copytree(sub.folder, run_dir, ignore=shutil.ignore_patterns(".*", "*.ipynb", "__pycache__"))
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -159,26 +209,67 @@ def _job(sub, fingerprint, course, out, work, cell_timeout, kernels=()):
     shutil.copytree(release, run_dir, dirs_exist_ok=True, ignore=shutil.ignore_patterns("*.ipynb"))
     job = {
         "student": sub.student, "assignment": sub.assignment, "hash": fingerprint,
+        "skipped": sub.skipped,
         "notebooks": [{"name": name, "submitted": str(path) if path else None,
+                       "copies": [str(p) for p in sub.copies.get(name, [])],
                        "source": str(course / SOURCE_DIR / sub.assignment / name),
                        "release": str(release / name)} for name, path in sorted(sub.notebooks.items())],
         "run_dir": str(run_dir), "jupyter_path": str(work / "jupyter"), "cell_timeout": cell_timeout,
         "result": str(work / "result.json"), "progress": str(work / "progress.json"),
         "autograded": str(out / "autograded" / sub.student / sub.assignment),
         "feedback": str(out / "feedback" / sub.student / sub.assignment),
+        "sandbox": dict(box, box=str(inside)) if box and box["uid"] else None,
+        "limits": box["stated"] if box else None,  # as the reasons state them
     }
     (work / "job.json").write_text(json.dumps(job, indent=1))
     env = dict(os.environ)
     for variable, folder in _PRIVATE.items():
-        (work / folder).mkdir(exist_ok=True)
-        env[variable] = str(work / folder)
-    kernel_cache.seed(work / _PRIVATE["NUMBA_CACHE_DIR"], kernels)
+        (inside / folder).mkdir(exist_ok=True)
+        env[variable] = str(inside / folder)
+    kernel_cache.seed(inside / _PRIVATE["NUMBA_CACHE_DIR"], kernels)
+    if box and box["uid"]:
+        sandbox.give(inside, box["uid"])
     package_parent = str(Path(__file__).resolve().parents[2])
     env["PYTHONPATH"] = os.pathsep.join(p for p in (package_parent, env.get("PYTHONPATH")) if p)
     env["PYTHONHASHSEED"] = "0"  # the same submission gives the same run
     env["PYTHONNOUSERSITE"] = "1"
     env.pop("JPY_PARENT_PID", None)
+    if box:
+        env[sandbox.ENV] = box["limits"]
+        if not box["cgroups"]:  # the memory limit is an rlimit of address space: fewer arenas, less reserved
+            env.setdefault("MALLOC_ARENA_MAX", "2")
     return work / "job.json", env
+
+
+class Isolation:
+    """How this run isolates students (`course_lib.grade.sandbox`): probed once; `note` says what is off."""
+
+    def __init__(self, limits, secrets, enabled=True):
+        self.limits = limits
+        self.support = sandbox.probe() if enabled else sandbox.Support(False, sandbox.OFF, "turned off")
+        package_dir = Path(__file__).resolve().parents[1]
+        self.hidden = [str(Path(p).resolve()) for p in secrets]
+        self.readonly = [str(p) for p in sandbox.readonly_paths(secrets, package_dir)] if self.support.sandbox else []
+        self.cgroups = sandbox.Cgroups.create() if self.support.sandbox else None
+
+    @property
+    def note(self):
+        if self.support.sandbox and self.cgroups is None:
+            return (f"no memory control group could be made here, so the memory limit "
+                    f"({sandbox.size_text(self.limits.memory)}) is a limit of address space (plus "
+                    f"{sandbox.size_text(sandbox.RESERVED)} for what a kernel only reserves)")
+        return self.support.note(self.limits)
+
+    def job(self, number):
+        uid = sandbox.uid_for(number) if self.support.sandbox else None
+        procs = self.cgroups.job(number, self.limits) if self.cgroups else []
+        return {"uid": uid, "readonly": self.readonly, "hidden": self.hidden, "cgroups": procs,
+                "limits": self.limits.to_env(own_uid=uid is not None, cgroup=bool(procs)),
+                "stated": [self.limits.memory, self.limits.processes, self.limits.file_size, self.limits.cpu_seconds]}
+
+    def close(self):
+        if self.cgroups:
+            self.cgroups.remove()
 
 
 def _stop(proc):
@@ -240,9 +331,18 @@ def _warm_up(progress, notes):
                      f"uses: {done.stderr.strip().splitlines()[-1] if done.stderr.strip() else done.returncode}")
 
 
-def _run_workers(todo, course, out, tmp, jobs, cell_timeout, time_limit, on_result, progress, kernels=()):
+def _run_workers(todo, course, out, tmp, jobs, cell_timeout, time_limit, on_result, progress, kernels=(),
+                 isolation=None, problems=None):
     """Grade `todo` [(submission, fingerprint)] with up to `jobs` workers; call on_result(sub, result) for each."""
     from tqdm import tqdm
+
+    guard = TemplateGuard(course)
+
+    def check_template():
+        changed = guard.restore()
+        if changed and problems is not None:
+            problems.append(f"the template course {course} was changed while grading ({', '.join(changed[:3])}): "
+                            "put back from the grader's copy; student code reached it (no sandbox here?)")
 
     pending = list(enumerate(todo))
     running = {}
@@ -255,10 +355,12 @@ def _run_workers(todo, course, out, tmp, jobs, cell_timeout, time_limit, on_resu
     try:
         while pending or running:
             while pending and len(running) < jobs:
+                check_template()
                 number, (sub, fingerprint) = pending.pop(0)
                 work = Path(tmp) / "jobs" / str(number)
                 work.mkdir(parents=True)
-                job_file, env = _job(sub, fingerprint, course, out, work, cell_timeout, kernels)
+                job_file, env = _job(sub, fingerprint, course, out, work, cell_timeout, kernels,
+                                     isolation.job(number) if isolation else None)
                 with open(work / "worker.log", "wb") as log:
                     proc = subprocess.Popen([sys.executable, "-m", "course_lib.grade.worker", str(job_file)],
                                             cwd=work, env=env, stdin=subprocess.DEVNULL, stdout=log,
@@ -288,6 +390,7 @@ def _run_workers(todo, course, out, tmp, jobs, cell_timeout, time_limit, on_resu
     finally:
         for proc in running:
             _stop(proc)
+        check_template()
         bar.close()
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
@@ -304,11 +407,13 @@ _terminated.received = False
 
 
 def grade(ids=None, submissions=".", root=".", out=None, jobs=None, db=None, cell_timeout=CELL_TIMEOUT,
-          time_limit=TIME_LIMIT, force=False, progress=True):
+          time_limit=TIME_LIMIT, force=False, progress=True, memory=None, processes=None, sandboxed=True):
     """Grade the submissions in `submissions` for assignments `ids` (all found when empty); return a GradeRun.
 
     `out` (default: the course folder `root`) receives gradebook.db (unless `db` is a database URL),
     autograded/, feedback/, grades.csv and the state files. Raises GradeError when nothing can be graded.
+    Each student's kernel runs in a sandbox (`course_lib.grade.sandbox`, where the machine offers one) with at
+    most `memory` bytes (default 4 GiB) and `processes` processes and threads (default 64).
     """
     root = Path(root).resolve()
     out = Path(out).resolve() if out else root
@@ -323,8 +428,14 @@ def grade(ids=None, submissions=".", root=".", out=None, jobs=None, db=None, cel
     url = db or f"sqlite:///{out / 'gradebook.db'}"
     out.mkdir(parents=True, exist_ok=True)
     results, todo, problems, notes = {}, [], [], []
+    limits = sandbox.Limits(memory=int(memory or sandbox.Limits.memory),
+                            processes=int(processes or sandbox.Limits.processes),
+                            cpu_seconds=int(max(time_limit, 60)))
     with tempfile.TemporaryDirectory(prefix="course-grade-") as tmp:
-        course = _template(root, chosen)
+        isolation = Isolation(limits, [root, out, Path(submissions).resolve(), _cache_dir(), tmp], sandboxed)
+        if isolation.note:
+            notes.append(isolation.note)
+        course = _template(root, chosen, notes)
         template = f"sqlite:///{course / 'gradebook.db'}"
         try:
             course_id = None
@@ -368,8 +479,11 @@ def grade(ids=None, submissions=".", root=".", out=None, jobs=None, db=None, cel
                     notes.append("course_lib's compiled kernels could not be cached next to the package (read-only, "
                                  "or NUMBA_CACHE_DIR is set), so every submission compiled the ones it used (up to "
                                  "half a minute each)")
-            _run_workers(todo, course, out, tmp, max(1, jobs), float(cell_timeout), float(time_limit), keep,
-                         progress, kernels)
+            try:
+                _run_workers(todo, course, out, tmp, max(1, jobs), float(cell_timeout), float(time_limit), keep,
+                             progress, kernels, isolation, problems)
+            finally:
+                isolation.close()
     ordered = [results[(s.assignment, s.student)] for s in subs]
     write_atomic(out / "grades.csv", report.csv_text(ordered))
     return GradeRun(ordered, regraded=len(todo), unchanged=len(subs) - len(todo), out=out, problems=problems,

@@ -50,7 +50,7 @@ from nbclient import NotebookClient  # noqa: E402
 from nbclient.exceptions import CellTimeoutError, DeadKernelError  # noqa: E402
 from nbformat.v4 import new_code_cell, new_notebook, new_output  # noqa: E402
 
-from course_lib.grade import kernel, report  # noqa: E402
+from course_lib.grade import kernel, report, sandbox  # noqa: E402
 from course_lib.grade.repair import SubmissionError, grade_id, kind, load_submission, restore, role  # noqa: E402
 from course_lib.grade.scan import protected_names, scan  # noqa: E402
 from course_lib.release import read_notebook  # noqa: E402
@@ -89,6 +89,17 @@ def _error(name, value):
     return new_output("error", ename=name, evalue=value, traceback=[f"{name}: {value}"])
 
 
+def _hand_connection_file_to(km, uid):
+    """Make the connection file jupyter_client writes (0600, the grader's) readable by the sandbox's user only."""
+    write = km.write_connection_file
+
+    def write_and_give(**kwargs):
+        write(**kwargs)
+        os.chown(km.connection_file, uid, uid)
+
+    km.write_connection_file = write_and_give
+
+
 class Runner:
     """Runs the code cells of `nb` in order in a fresh kernel, surviving hung cells and dead kernels.
 
@@ -96,8 +107,13 @@ class Runner:
     which test cell. `on_test(index)` is called after each test cell has run.
     """
 
-    def __init__(self, nb, cwd, cell_timeout, on_test=None):
+    def __init__(self, nb, cwd, cell_timeout, on_test=None, uid=None, limits=None, cgroups=()):
         self.nb, self.cwd, self.cell_timeout = nb, str(cwd), float(cell_timeout)
+        self.uid = uid  # the sandbox's user: the kernel must be able to read its connection file
+        self.limits = limits  # sandbox.Limits, to say in words which one a cell hit
+        self.cgroups = cgroups  # the kernel's control groups (their cgroup.procs files), whose OOM kills are counted
+        self.oom_kills = 0
+        self.garbled = False
         self.on_test = on_test or (lambda index: None)
         self.protect = {i: protected_names(c.source) for i, c in enumerate(nb.cells)
                         if c.cell_type == "code" and role(c) == "readonly"}
@@ -118,6 +134,9 @@ class Runner:
         # at the same moment ("Address already in use"), which leaves the client waiting for a dead kernel.
         self.client.km.transport = "ipc"
         self.client.km.ip = str(Path(os.environ.get("JUPYTER_RUNTIME_DIR", self.cwd)) / f"k{self.restarts}")
+        if self.uid is not None:  # in the sandbox's own folder, readable by its user
+            self.client.km.connection_file = f"{self.client.km.ip}.json"
+            _hand_connection_file_to(self.client.km, self.uid)
         try:
             self.client.start_new_kernel()
             self.client.start_new_kernel_client()
@@ -193,6 +212,11 @@ class Runner:
             return "timeout"
         except DeadKernelError:
             return "dead"
+        except ValueError as exc:  # "Invalid Signature": a garbled message (a thread that could not start while
+            if "Signature" not in str(exc):  # sending, or code writing to the kernel's sockets): do not trust it
+                raise
+            self.garbled = True
+            return "dead"
         finally:
             self._timeout = self.cell_timeout
         if what == "readonly":
@@ -210,6 +234,26 @@ class Runner:
             return True
         except (CellTimeoutError, DeadKernelError, _GiveUp):
             return False
+
+    def _limit_that_killed(self):
+        """'memory limit of 4 GiB exceeded' when the kernel's memory group killed it since the last check."""
+        kills = sandbox.oom_kills(self.cgroups)
+        if kills > self.oom_kills and self.limits is not None:
+            self.oom_kills = kills
+            return f"memory limit of {sandbox.size_text(self.limits.memory)} exceeded"
+        return None
+
+    def _note_limit(self, index):
+        """If cell `index` failed on a grading limit (memory, processes, file size), say which, in words."""
+        if self.limits is None:
+            return
+        for output in self.nb.cells[index].outputs:
+            if output.output_type == "error":
+                reason = self.limits.reason(output.ename, output.evalue)
+                if reason:
+                    self.events.append(f"cell {self._label(index)}: {reason}")
+                    output.evalue = f"{reason} ({output.evalue})" if output.evalue else reason
+                return
 
     def _skip(self, indices, why):
         """Mark the cells in `indices` that have not finished as not run (so a test among them scores 0)."""
@@ -246,6 +290,13 @@ class Runner:
                         self._restart(why)
                 elif outcome == "dead":
                     why = f"the kernel died while running cell {self._label(index)}: it was restarted"
+                    limit = self._limit_that_killed()
+                    if self.garbled:
+                        self.garbled = False
+                        why = (f"the kernel sent a garbled message while running cell {self._label(index)}: it was "
+                               "stopped and restarted")
+                    if limit:
+                        why = f"cell {self._label(index)}: {limit}: the kernel was stopped and restarted"
                     cell.outputs.append(_error("DeadKernelError", "the kernel died while running this cell "
                                                                   "(os._exit, a crash or running out of memory)"))
                     self.events.append(why)
@@ -255,6 +306,7 @@ class Runner:
             except _GiveUp as exc:
                 self._skip(indices[position:], str(exc))
                 break
+            self._note_limit(index)
             dropped = self.client._dropped.get(index, 0) if self.client else 0
             if dropped:
                 cell.outputs.append(new_output("stream", name="stdout",
@@ -347,55 +399,91 @@ def _write_notebook(nb, path):
     write_atomic(path, nbformat.writes(nb) + "\n")
 
 
+def _grade_file(job, spec, path, on_rows):
+    """Grade the handed-in file `path` as the assignment's notebook `spec`; return {status, reasons, flags, rows,
+    nb} (nb None when it could not be run). `on_rows(rows, flags)` reports progress after each test cell."""
+    name, stem = spec["name"], spec["name"][:-len(".ipynb")]
+    source, release = read_notebook(spec["source"]), read_notebook(spec["release"])
+    out = {"status": "graded", "reasons": [], "flags": [], "rows": [], "nb": None}
+    problem = None
+    if path is None:
+        out["status"], problem = "missing", "not submitted"
+        out["reasons"].append(f"{name} was not submitted")
+    else:
+        try:
+            submitted = load_submission(Path(path).read_text(encoding="utf-8", errors="replace"))
+        except SubmissionError as exc:
+            out["status"], problem = "invalid", f"the notebook could not be read: it is {exc}"
+            out["reasons"].append(f"{name if path == spec['submitted'] else Path(path).name} is {exc}")
+    if problem:
+        out["rows"] = unscored(source, stem, problem)
+        return out
+    nb, repairs = restore(submitted, source, release)
+    out["flags"] += [f"repaired: {note}" for note in repairs] + scan(nb, source)
+
+    def on_test(index):
+        on_rows(score_cells(copy.deepcopy(nb), stem, upto=index), out["flags"])  # answers are scored at the end
+
+    runner = Runner(nb, job["run_dir"], job["cell_timeout"], on_test=on_test,
+                    uid=(job.get("sandbox") or {}).get("uid"), cgroups=(job.get("sandbox") or {}).get("cgroups"),
+                    limits=sandbox.Limits(*job["limits"]) if job.get("limits") else None)
+    try:
+        runner.run()
+    finally:
+        runner.close()
+    if runner.events:
+        out["status"] = "partial"
+        out["reasons"] += [f"{name}: {event}" for event in runner.events]
+        out["flags"] += [f"tamper: {event}" for event in runner.events if "guard could not run" in event]
+    for test, changed in runner.restored:
+        out["flags"].append(f"tamper: before test cell {test} the grader had to restore {', '.join(changed)}")
+    out["rows"], out["nb"] = score_cells(nb, stem, release), nb
+    return out
+
+
+def _points(rows):
+    return sum(r["score"] or 0.0 for r in rows if r["kind"] == "test")
+
+
 def grade_job(job):
-    """Grade the job's notebooks; return the result dict (see `course_lib.grade.run` for its fields)."""
+    """Grade the job's notebooks; return the result dict (see `course_lib.grade.run` for its fields).
+
+    A notebook handed in more than once (``X.ipynb`` and ``X-Copy1.ipynb``, see `collect`) is graded in every
+    copy and the copy with the most points kept (the one named as the assignment's on a tie); the others and their
+    points are reported as a flag, so the instructor sees which file counted."""
     started = time.monotonic()
     result = {"student": job["student"], "assignment": job["assignment"], "hash": job["hash"], "status": "graded",
               "reasons": [], "flags": [], "cells": []}
     progress = []
+    if job.get("skipped"):
+        result["flags"].append(f"handed in but not part of the assignment (not graded): {', '.join(job['skipped'])}")
 
     for spec in job["notebooks"]:
         name, stem = spec["name"], spec["name"][:-len(".ipynb")]
-        source, release = read_notebook(spec["source"]), read_notebook(spec["release"])
-        problem = None
-        if spec["submitted"] is None:
-            result["status"], problem = "missing", "not submitted"
-            result["reasons"].append(f"{name} was not submitted")
-        else:
-            try:
-                submitted = load_submission(Path(spec["submitted"]).read_text(encoding="utf-8", errors="replace"))
-            except SubmissionError as exc:
-                result["status"], problem = "invalid", f"the notebook could not be read: it is {exc}"
-                result["reasons"].append(f"{name} is {exc}")
-        if problem:
-            rows = unscored(source, stem, problem)
-            result["cells"] += rows
-            write_atomic(Path(job["feedback"]) / f"{stem}.html", report.feedback_html(new_notebook(), job, rows))
-            continue
-        nb, repairs = restore(submitted, source, release)
-        result["flags"] += [f"repaired: {note}" for note in repairs] + scan(nb, source)
+        candidates = [spec["submitted"]] + spec.get("copies", [])
+        graded = []
+        for path in candidates:
+            def on_rows(rows, flags):
+                write_atomic(job["progress"], json.dumps({"rows": progress + rows, "flags": result["flags"] + flags}))
 
-        def on_test(index, nb=nb, stem=stem):
-            rows = score_cells(copy.deepcopy(nb), stem, upto=index)  # answers are scored at the end
-            write_atomic(job["progress"], json.dumps({"rows": progress + rows, "flags": result["flags"]}))
-
-        runner = Runner(nb, job["run_dir"], job["cell_timeout"], on_test=on_test)
-        try:
-            runner.run()
-        finally:
-            runner.close()
-        if runner.events:
-            result["status"] = "partial"
-            result["reasons"] += [f"{name}: {event}" for event in runner.events]
-            result["flags"] += [f"tamper: {event}" for event in runner.events if "guard could not run" in event]
-        for test, changed in runner.restored:
-            result["flags"].append(f"tamper: before test cell {test} the grader had to restore "
-                                   f"{', '.join(changed)}")
-        rows = score_cells(nb, stem, release)
+            graded.append((path, _grade_file(job, spec, path, on_rows)))
+        path, best = max(graded, key=lambda g: _points(g[1]["rows"]))  # max keeps the first of equals
+        if len(graded) > 1:
+            shown = ", ".join(f"{Path(p).name if p else name + ' (missing)'} {_points(g['rows']):g}"
+                              for p, g in graded)
+            result["flags"].append(f"handed in more than once: {shown} points; kept {Path(path).name}")
+        if best["status"] != "graded":
+            result["status"] = best["status"]
+        result["reasons"] += best["reasons"]
+        result["flags"] += best["flags"]
+        rows = best["rows"]
         progress += rows
         result["cells"] += rows
-        _write_notebook(nb, Path(job["autograded"]) / name)
-        write_atomic(Path(job["feedback"]) / f"{stem}.html", report.feedback_html(nb, job, rows))
+        if best["nb"] is not None:
+            _write_notebook(best["nb"], Path(job["autograded"]) / name)
+            write_atomic(Path(job["feedback"]) / f"{stem}.html", report.feedback_html(best["nb"], job, rows))
+        else:
+            write_atomic(Path(job["feedback"]) / f"{stem}.html", report.feedback_html(new_notebook(), job, rows))
 
     result["score"] = sum(r["score"] or 0.0 for r in result["cells"] if r["kind"] == "test")
     result["max_score"] = sum(r["max_score"] for r in result["cells"] if r["kind"] == "test")
@@ -411,7 +499,8 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     job = json.loads(Path(argv[0]).read_text())
     signal.signal(signal.SIGTERM, _terminate)
-    os.environ["JUPYTER_PATH"] = kernel.write_kernelspec(job["jupyter_path"])
+    box = job.get("sandbox")
+    os.environ["JUPYTER_PATH"] = kernel.write_kernelspec(job["jupyter_path"], sandbox.prefix(box) if box else ())
     result = grade_job(job)
     write_atomic(job["result"], json.dumps(result, indent=1))
     return 0
