@@ -50,7 +50,7 @@ from nbclient import NotebookClient  # noqa: E402
 from nbclient.exceptions import CellTimeoutError, DeadKernelError  # noqa: E402
 from nbformat.v4 import new_code_cell, new_notebook, new_output  # noqa: E402
 
-from course_lib.grade import kernel, report  # noqa: E402
+from course_lib.grade import judge, kernel, report  # noqa: E402  [judge hook: judge]
 from course_lib.grade.repair import SubmissionError, grade_id, kind, load_submission, restore, role  # noqa: E402
 from course_lib.grade.scan import protected_names, scan  # noqa: E402
 from course_lib.release import read_notebook  # noqa: E402
@@ -375,9 +375,13 @@ def grade_job(job):
         nb, repairs = restore(submitted, source, release)
         result["flags"] += [f"repaired: {note}" for note in repairs] + scan(nb, source)
 
-        def on_test(index, nb=nb, stem=stem):
+        session = judge.Session(spec.get("judge"), name)  # [judge hook] outside judgement, see grade.judge
+
+        def on_test(index, nb=nb, stem=stem, session=session):
+            session.after_test(runner, nb.cells[index])  # [judge hook] replay this part in the kernel, judge here
             rows = score_cells(copy.deepcopy(nb), stem, upto=index)  # answers are scored at the end
-            write_atomic(job["progress"], json.dumps({"rows": progress + rows, "flags": result["flags"]}))
+            flags = session.apply(rows)  # [judge hook]
+            write_atomic(job["progress"], json.dumps({"rows": progress + rows, "flags": result["flags"] + flags}))
 
         runner = Runner(nb, job["run_dir"], job["cell_timeout"], on_test=on_test)
         try:
@@ -392,6 +396,7 @@ def grade_job(job):
             result["flags"].append(f"tamper: before test cell {test} the grader had to restore "
                                    f"{', '.join(changed)}")
         rows = score_cells(nb, stem, release)
+        result["flags"] += session.apply(rows)  # [judge hook] a part whose results do not match scores 0
         progress += rows
         result["cells"] += rows
         _write_notebook(nb, Path(job["autograded"]) / name)
