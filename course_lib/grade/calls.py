@@ -5,9 +5,10 @@ them); every argument and result crosses as base64 text of a `course_lib.grade.p
 
 Recording (the instructor's solution notebook, once per assignment):
 
-- `wrap(names)` after a solution cell: each top-level function it defined is wrapped, so that a call made while a
-  test cell runs, and not from inside another wrapped function, is kept: its arguments (copied before the call) and
-  its result, when both are plain data;
+- `wrap(names)` after a solution cell: each top-level function it defined is watched (through ``sys.settrace``
+  while a test cell runs; the functions themselves are untouched, since tests inspect them), so that a call made
+  from a test cell, and not from inside another watched function, is kept: its arguments (copied as the call
+  starts) and its result, when both are plain data;
 - `begin(part)` / `end()` around each test cell; `take()` then hands over what the part recorded, with the
   largest ``rtol`` / ``atol`` its ``check_*`` calls used.
 
@@ -20,9 +21,10 @@ judged in the grader's process like any others.
 """
 import base64
 import copy
-import functools
 import inspect
 import signal
+import sys
+import time
 import types
 import warnings
 
@@ -34,7 +36,7 @@ MAX_CALLS = 400  # calls kept per (part, function) while recording; the grader k
 MAX_CALL_BYTES = 2 * 2 ** 20  # a call whose arguments and result are larger is not kept
 REPLY_BYTES = 32 * 2 ** 20  # largest answer `replay` sends back
 _CHECKS = ("check_close", "check_scalar", "check_function")
-_state = {"part": None, "depth": 0, "calls": [], "counts": {}, "tol": {}}
+_state = {"part": None, "active": [], "calls": [], "counts": {}, "tol": {}, "codes": {}, "checks": set()}
 
 
 def _namespace():
@@ -55,75 +57,102 @@ def _decode(text):
 # Recording
 
 
-def _recorder(fn, name):
-    @functools.wraps(fn)
-    def recorded(*args, **kwargs):
-        part = _state["part"]
-        outer = part is not None and _state["depth"] == 0
-        inputs = None
-        if outer and _state["counts"].get((part, name), 0) < MAX_CALLS and plain.is_plain((args, kwargs)) \
-                and plain.nbytes((args, kwargs)) <= MAX_CALL_BYTES:
-            inputs = copy.deepcopy((args, kwargs))
-        _state["depth"] += 1
-        try:
-            output = fn(*args, **kwargs)
-        finally:
-            _state["depth"] -= 1
-        if inputs is not None and plain.is_plain(output) and plain.nbytes(output) <= MAX_CALL_BYTES:
-            _state["counts"][(part, name)] = _state["counts"].get((part, name), 0) + 1
-            _state["calls"].append({"function": name, "args": inputs[0], "kwargs": inputs[1],
-                                    "output": copy.deepcopy(output)})
-        return output
-
-    recorded.__course_recorded__ = True
-    return recorded
+def _arguments(frame):
+    """(args, kwargs) that call `frame`'s function the way it was called (read from the new frame's locals)."""
+    code, values = frame.f_code, frame.f_locals
+    count, kwonly = code.co_argcount, code.co_kwonlyargcount
+    names = code.co_varnames
+    args = [values[n] for n in names[:count]]
+    kwargs = {n: values[n] for n in names[count:count + kwonly]}
+    extra = count + kwonly
+    if code.co_flags & inspect.CO_VARARGS:
+        args += list(values[names[extra]])
+        extra += 1
+    if code.co_flags & inspect.CO_VARKEYWORDS:
+        kwargs.update(values[names[extra]])
+    return tuple(args), kwargs
 
 
-def _tolerance_watch(fn):
-    signature = inspect.signature(fn)
+def _keep(frame):
+    """A watched function was called from a test cell: note its arguments, if plain and not too large."""
+    part, name = _state["part"], _state["codes"][frame.f_code]
+    if _state["counts"].get((part, name), 0) >= MAX_CALLS:
+        return None
+    try:
+        inputs = _arguments(frame)
+    except (KeyError, TypeError):
+        return None
+    if not plain.is_plain(inputs) or plain.nbytes(inputs) > MAX_CALL_BYTES:
+        return None
+    return {"function": name, "inputs": copy.deepcopy(inputs), "raised": False}
 
-    @functools.wraps(fn)
-    def watched(*args, **kwargs):
-        if _state["part"] is not None:
-            try:
-                bound = signature.bind(*args, **kwargs)
-                bound.apply_defaults()
-                rtol, atol = float(bound.arguments["rtol"]), float(bound.arguments["atol"])
-                old = _state["tol"].get(_state["part"], (0.0, 0.0))
-                _state["tol"][_state["part"]] = (max(old[0], rtol), max(old[1], atol))
-            except (TypeError, KeyError, ValueError):
-                pass
-        return fn(*args, **kwargs)
 
-    watched.__course_recorded__ = True
-    return watched
+def _tolerances(frame):
+    try:
+        rtol, atol = float(frame.f_locals["rtol"]), float(frame.f_locals["atol"])
+    except (KeyError, TypeError, ValueError):
+        return
+    old = _state["tol"].get(_state["part"], (0.0, 0.0))
+    _state["tol"][_state["part"]] = (max(old[0], rtol), max(old[1], atol))
+
+
+def _trace(frame, event, arg):
+    """sys.settrace's global function while a test cell runs: follows only calls of the watched functions (and
+    reads the tolerances of check_* calls); every other frame runs untraced."""
+    code = frame.f_code
+    if code in _state["checks"]:
+        _tolerances(frame)
+        return None
+    if code not in _state["codes"] or _state["active"]:
+        return None  # not watched, or called from inside a watched function (only the test's own calls count)
+    frame.f_trace_lines = False
+    entry = _keep(frame)
+    _state["active"].append(frame)
+
+    def local(frame, event, arg):
+        if event == "exception" and entry is not None:
+            entry["raised"] = True
+        elif event == "return":
+            if _state["active"] and _state["active"][-1] is frame:
+                _state["active"].pop()
+            if entry is not None and not (entry["raised"] and arg is None) and plain.is_plain(arg) \
+                    and plain.nbytes(arg) <= MAX_CALL_BYTES:
+                part, name = _state["part"], entry["function"]
+                _state["counts"][(part, name)] = _state["counts"].get((part, name), 0) + 1
+                args, kwargs = entry["inputs"]
+                _state["calls"].append({"function": name, "args": args, "kwargs": kwargs,
+                                        "output": copy.deepcopy(arg)})
+        return local
+
+    return local
 
 
 def wrap(names):
-    """Wrap the functions `names` of the notebook's namespace (after a solution cell); return those wrapped."""
+    """Watch the functions `names` of the notebook's namespace (after a solution cell): their calls from test
+    cells are recorded. The functions themselves are not touched (tests may inspect them). Returns the names."""
     ns = _namespace()
     done = []
     for name in names:
         fn = ns.get(name)
-        if isinstance(fn, types.FunctionType) and not getattr(fn, "__course_recorded__", False):
-            ns[name] = _recorder(fn, name)
+        if isinstance(fn, types.FunctionType):
+            _state["codes"][fn.__code__] = name
             done.append(name)
     return done
 
 
 def begin(part):
-    """Start recording the calls of test cell `part` (and watch the tolerances of its checks)."""
-    ns = _namespace()
-    for name in _CHECKS:
-        fn = ns.get(name)
-        if isinstance(fn, types.FunctionType) and not getattr(fn, "__course_recorded__", False):
-            ns[name] = _tolerance_watch(fn)
-    _state.update(part=part, depth=0, calls=[])
+    """Start recording the calls of test cell `part` (and the tolerances of its check_* calls)."""
+    from course_lib import grading
+
+    _state["checks"] = {getattr(grading, name).__code__ for name in _CHECKS}
+    _state.update(part=part, active=[], calls=[])
+    sys.settrace(_trace)
     return True
 
 
 def end():
     """Stop recording; return how many calls were kept."""
+    sys.settrace(None)
     _state["part"] = None
     return len(_state["calls"])
 
@@ -139,12 +168,16 @@ def take(part):
 # Replaying
 
 
+class _Late(Exception):
+    """A replayed call ran out of time (its own class: a student's function may raise TimeoutError itself)."""
+
+
 class _TimeLimit:
     def __init__(self, seconds):
         self.seconds = seconds
 
     def _stop(self, signum, frame):
-        raise TimeoutError(f"did not return within {self.seconds:g} s")
+        raise _Late()
 
     def __enter__(self):
         self.previous = signal.signal(signal.SIGALRM, self._stop)
@@ -162,21 +195,33 @@ def _first_line(exc):
 
 
 def replay(payload, limit):
-    """Call the recorded functions on fresh copies of the recorded arguments; return base64 text of
-    [{"output": result} or {"error": "what went wrong"}], one per call, in order."""
+    """Call the recorded functions on fresh copies of the recorded arguments, all of them within `limit` seconds;
+    return base64 text of [{"output": result} or {"error": "what went wrong"}], one per call, in order. After a
+    call that did not return in time, the other calls of that function are not made."""
     ns = _namespace()
-    results, size = [], 0
+    results, size, stuck = [], 0, set()
+    deadline = time.monotonic() + limit
     for call in _decode(payload)["calls"]:
         name = call["function"]
         fn = ns.get(name)
+        left = deadline - time.monotonic()
+        if name in stuck or left <= 0:
+            results.append({"error": f"{name} was not called: "
+                                     + ("an earlier call did not return" if name in stuck else
+                                        f"the calls before it took all of the {limit:g} s")})
+            continue
         if not callable(fn):
             results.append({"error": f"{name} is not defined (or not a function) in the notebook"})
             continue
         args, kwargs = copy.deepcopy(call["args"]), copy.deepcopy(call["kwargs"])
         try:
-            with _TimeLimit(limit), np.errstate(all="ignore"), warnings.catch_warnings():
+            with _TimeLimit(left), np.errstate(all="ignore"), warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 output = fn(*args, **kwargs)
+        except _Late:
+            stuck.add(name)
+            results.append({"error": f"{name} did not return within {limit:g} s"})
+            continue
         except Exception as exc:
             results.append({"error": f"{name} raised {_first_line(exc)}"})
             continue
@@ -185,7 +230,7 @@ def replay(payload, limit):
             continue
         size += plain.nbytes(output)
         if size > REPLY_BYTES:
-            results.append({"error": f"{name} returned more than {REPLY_BYTES // 2 ** 20} MiB in all"})
+            results.append({"error": f"{name} returned more than {REPLY_BYTES / 2 ** 20:.3g} MiB in all"})
             continue
         results.append({"output": output})
     return _encode(results)

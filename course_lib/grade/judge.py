@@ -53,6 +53,7 @@ KEEP_PER_FUNCTION = 40  # calls kept per function and part: a spread of what the
 RECORD_TIMEOUT = 600  # seconds per cell of the instructor's notebook while recording
 REPLY_CHARS = 48 * 2 ** 20  # largest answer read from a kernel (base64 text of at most ~36 MB)
 _CALLS = "__import__('course_lib.grade.calls', fromlist=['calls'])."
+_UNFINISHED = ("TimeoutError", "DeadKernelError", "NotRun")  # a test cell that did not finish (see worker._error)
 _prepared = {}  # recording path -> its SHA-256, taken when this process recorded or first read it
 
 
@@ -375,6 +376,8 @@ class Session:
         part = grade_id(cell)
         if part not in self.parts or runner.client is None:
             return
+        if any(o.get("output_type") == "error" and o.get("ename") in _UNFINISHED for o in cell.get("outputs", [])):
+            return  # the test did not finish (it scores 0): replaying the same code would only hang again
         limit = max(float(runner.cell_timeout), 1.0)
 
         def evaluate(expression):
