@@ -265,6 +265,40 @@ def test_each_replayed_call_that_fails_is_an_error_result(namespace):
     assert errors[5] == "fine was not called: the calls before it took all of the 0.5 s"
 
 
+def test_the_names_the_tests_define_are_out_of_reach_during_a_replay_and_back_afterwards(namespace):
+    def reference(x):
+        return 2.0 * x
+
+    def honest(x):
+        return 2.0 * x
+
+    def borrows(x):  # hands in the test cell's own reference (found in the notebook's namespace)
+        return namespace["reference"](x)
+
+    namespace.update(reference=reference, honest=honest, borrows=borrows, theta=1.0)
+    asked = [{"function": name, "args": (1.5,), "kwargs": {}} for name in ("honest", "borrows")]
+    got = plain.loads(base64.b64decode(calls.replay(judge._payload(asked, hide=["reference", "absent"]), 5.0)))
+    assert got == [{"output": 3.0}, {"error": "borrows raised KeyError: 'reference'"}]
+    assert namespace["reference"] is reference and set(namespace) == {"reference", "honest", "borrows", "theta"}
+
+
+def test_the_hidden_names_are_those_only_test_cells_bind():
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    def cell(source, **meta):
+        made = new_code_cell(source)
+        made.metadata["nbgrader"] = meta
+        return made
+
+    nb = new_notebook(cells=[
+        cell("import numpy as np\nrng = 0", grade=False, solution=False, locked=True, grade_id="imports"),
+        cell("def f(x):\n    y = 1\n    return x", grade=False, solution=True, grade_id="f"),
+        cell("import functools\ndef ref(x):\n    z = 2\n    return x\nexpected, rng = ref(1), 1\n"
+             "for k in range(2):\n    pass\nf = f", grade=True, solution=False, grade_id="f_test", points=1),
+        new_code_cell("theta = [q for q in range(3)]")])
+    assert judge.test_names(nb) == ["expected", "functools", "k", "ref"]
+
+
 def test_the_results_a_kernel_sends_back_are_capped_in_size(namespace, monkeypatch):
     monkeypatch.setattr(calls, "REPLY_BYTES", 10_000)
     namespace["big"] = lambda n: np.zeros(n)

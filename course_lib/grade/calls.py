@@ -13,8 +13,9 @@ Recording (the instructor's solution notebook, once per assignment):
   largest ``rtol`` / ``atol`` its ``check_*`` calls used.
 
 Replaying (a student's kernel, right after each test cell ran): `replay(payload, limit)` calls the kernel's current
-function of each name on fresh copies of the recorded arguments, each call stopped after `limit` seconds, and
-returns only the results (or the error each call raised). The expected results never enter the kernel.
+function of each name on fresh copies of the recorded arguments, with the names the test cells defined taken out
+of the namespace, all within `limit` seconds, and returns only the results (or the error each call raised). The
+expected results never enter the kernel.
 
 Code in a student's kernel can replace any of this: then it only chooses the results it hands over, which are
 judged in the grader's process like any others.
@@ -197,11 +198,22 @@ def _first_line(exc):
 def replay(payload, limit):
     """Call the recorded functions on fresh copies of the recorded arguments, all of them within `limit` seconds;
     return base64 text of [{"output": result} or {"error": "what went wrong"}], one per call, in order. After a
-    call that did not return in time, the other calls of that function are not made."""
+    call that did not return in time, the other calls of that function are not made. The names in the payload's
+    "hide" (what the test cells defined: references, expected values) are out of the namespace meanwhile, so a
+    function that calls the tests' own reference gets a NameError instead of the right result."""
     ns = _namespace()
+    asked = _decode(payload)
+    hidden = {name: ns.pop(name) for name in asked.get("hide", []) if name in ns}
+    try:
+        return _encode(_replay(ns, asked["calls"], limit))
+    finally:
+        ns.update(hidden)
+
+
+def _replay(ns, asked, limit):
     results, size, stuck = [], 0, set()
     deadline = time.monotonic() + limit
-    for call in _decode(payload)["calls"]:
+    for call in asked:
         name = call["function"]
         fn = ns.get(name)
         left = deadline - time.monotonic()
@@ -233,4 +245,4 @@ def replay(payload, limit):
             results.append({"error": f"{name} returned more than {REPLY_BYTES / 2 ** 20:.3g} MiB in all"})
             continue
         results.append({"output": output})
-    return _encode(results)
+    return results

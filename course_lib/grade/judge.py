@@ -15,7 +15,8 @@ also judges each part itself, in three steps:
    format, and checked against its SHA-256 when a worker loads it;
 2. **replay** (untrusted): right after each test cell of a student's notebook, in the state that test cell saw, the
    kernel is sent the recorded ARGUMENTS of that part (never the results) and calls the student's functions on
-   fresh copies of them; it hands back the results as plain data, read without pickle and with size limits;
+   fresh copies of them, with every name the test cells define (their references and expected values) taken out
+   of the namespace meanwhile; it hands back the results as plain data, read without pickle and with size limits;
 3. **judge** (trusted, here): each result is compared with the solution's, elementwise with
    ``|got - expected| <= atol + rtol * |expected|`` (`course_lib.grading.check_close`'s rule; NaN matches NaN),
    with the loosest ``rtol`` / ``atol`` the part's own ``check_*`` calls used, and at least check_close's defaults
@@ -177,16 +178,18 @@ def decode(text):
         raise JudgeError(f"the kernel's answer cannot be read: {exc}") from None
 
 
-def _payload(calls):
-    """What a kernel gets to replay `calls`: the functions and arguments, never the results."""
+def _payload(calls, hide=()):
+    """What a kernel gets to replay `calls`: the functions and arguments, never the results; `hide`: the names
+    to take out of the namespace meanwhile."""
     asked = [{"function": c["function"], "args": c["args"], "kwargs": c["kwargs"]} for c in calls]
-    return base64.b64encode(plain.dumps({"calls": asked})).decode("ascii")
+    return base64.b64encode(plain.dumps({"calls": asked, "hide": sorted(hide)})).decode("ascii")
 
 
-def answers(evaluate, calls, limit):
-    """Replay `calls` in a kernel through `evaluate(expression)`; return one {"output": x} or {"error": text}
-    per call. Raises JudgeError when the kernel's answer is missing, malformed or of the wrong length."""
-    got = decode(evaluate(f"{_CALLS}replay({_payload(calls)!r}, {float(limit)!r})"))
+def answers(evaluate, calls, limit, hide=()):
+    """Replay `calls` in a kernel through `evaluate(expression)`, with the names `hide` out of its namespace;
+    return one {"output": x} or {"error": text} per call. Raises JudgeError when the kernel's answer is missing,
+    malformed or of the wrong length."""
+    got = decode(evaluate(f"{_CALLS}replay({_payload(calls, hide)!r}, {float(limit)!r})"))
     if type(got) is not list or len(got) != len(calls):
         raise JudgeError(f"the kernel answered {_what(got)} for {len(calls)} calls")
     for answer in got:
@@ -240,6 +243,43 @@ def defined_functions(source):
     return [node.name for node in tree.body if isinstance(node, ast.FunctionDef)]
 
 
+def _bound(source):
+    """Names a cell binds at its top level (assignments, loop and with targets, definitions, imports), not those
+    bound inside its functions, classes, lambdas or comprehensions."""
+    lines = [line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))]
+    try:
+        tree = ast.parse("\n".join(lines))
+    except SyntaxError:
+        return set()
+    names = set()
+
+    def visit(node):
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                names.add(child.name)
+            elif isinstance(child, (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+                pass
+            elif isinstance(child, (ast.Import, ast.ImportFrom)):
+                names.update((a.asname or a.name).split(".")[0] for a in child.names if a.name != "*")
+            else:
+                if isinstance(child, ast.Name) and isinstance(child.ctx, ast.Store):
+                    names.add(child.id)
+                visit(child)
+
+    visit(tree)
+    return names
+
+
+def test_names(nb):
+    """Names the test cells of `nb` bind (their references, inputs and expected values, hidden ones too) that no
+    other cell of the instructor's notebook binds: they are hidden from the student's functions during a replay."""
+    tests, others = set(), set()
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            (tests if kind(cell) == "test" else others).update(_bound(cell.source))
+    return sorted(tests - others)
+
+
 def _spread(calls):
     """At most KEEP_PER_FUNCTION calls per function, without repeats, spread over the order they were made."""
     seen, by_function = set(), {}
@@ -265,6 +305,7 @@ def record(source, cwd, timeout=RECORD_TIMEOUT, kernel_name="python3"):
     from course_lib.release import read_notebook
 
     nb = read_notebook(source)
+    hide = test_names(nb)
     client = NotebookClient(nb, kernel_name=kernel_name, timeout=timeout, allow_errors=True, record_timing=False,
                             resources={"metadata": {"path": str(cwd)}})
     client.km = client.create_kernel_manager()
@@ -294,14 +335,14 @@ def record(source, cwd, timeout=RECORD_TIMEOUT, kernel_name="python3"):
                 continue
             rtol, atol = max(RTOL, float(taken["rtol"])), max(ATOL, float(taken["atol"]))
             # Calibration: replay now, as a student's kernel will, and keep what the solution itself reproduces.
-            replayed = answers(lambda e: _evaluate(client, e), calls, timeout)
+            replayed = answers(lambda e: _evaluate(client, e), calls, timeout, hide)
             kept = [c for c, a in zip(calls, replayed)
                     if "output" in a and compare(c["output"], a["output"], rtol, atol) is None]
             if kept:
                 parts[part] = {"calls": kept, "rtol": rtol, "atol": atol}
             else:
                 unjudged[part] = "the solution does not reproduce its own results when its calls are replayed"
-    return {"version": VERSION, "parts": parts, "unjudged": unjudged}
+    return {"version": VERSION, "parts": parts, "unjudged": unjudged, "hide": hide}
 
 
 def _recording_path(course, aid, name):
@@ -358,7 +399,7 @@ class Session:
     nothing). The worker calls `after_test(runner, cell)` after each test cell and `apply(rows)` on the scores."""
 
     def __init__(self, spec, notebook=""):
-        self.parts, self.verdicts, self.problem = {}, {}, None
+        self.parts, self.verdicts, self.problem, self.hide = {}, {}, None, []
         if not spec:
             return
         try:
@@ -366,7 +407,7 @@ class Session:
             if hashlib.sha256(data).hexdigest() != spec["sha256"]:
                 raise JudgeError("it changed after it was recorded")
             recording = plain.loads(data)
-            self.parts = dict(recording["parts"])
+            self.parts, self.hide = dict(recording["parts"]), list(recording.get("hide", []))
         except (OSError, KeyError, TypeError, JudgeError, plain.PlainError) as exc:
             self.problem = (f"judge: the recorded results for {notebook or 'this notebook'} could not be used "
                             f"({type(exc).__name__}: {exc}): its parts were judged inside the notebook only")
@@ -395,7 +436,8 @@ class Session:
                 runner._timeout = runner.cell_timeout
 
         try:
-            self.verdicts[part] = judge_part(self.parts[part], answers(evaluate, self.parts[part]["calls"], limit))
+            self.verdicts[part] = judge_part(self.parts[part], answers(evaluate, self.parts[part]["calls"], limit,
+                                                                     self.hide))
         except JudgeError as exc:
             self.verdicts[part] = Verdict(False, len(self.parts[part]["calls"]), str(exc))
 
