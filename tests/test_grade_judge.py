@@ -418,6 +418,17 @@ def _cheat():
     return nb
 
 
+def _borrower():
+    """Hands in the visible test cell's own reference: the test defines it before calling the student's function,
+    so the test cell passes inside the notebook."""
+    nb = _filled()
+    for cell in nb.cells:
+        if _gid(cell) == "adagrad_step":
+            cell.source = ("def adagrad_step(theta, g, G, lr=0.01, eps=1e-10):\n"
+                           "    return adagrad_reference(theta, g, G, lr, eps)\n")
+    return nb
+
+
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     from course_lib.grade.run import grade
@@ -427,6 +438,7 @@ def graded(tmp_path_factory):
     folder.mkdir(parents=True)
     nbformat.write(_filled(), folder / "honest.ipynb")
     nbformat.write(_cheat(), folder / "cheat.ipynb")
+    nbformat.write(_borrower(), folder / "borrower.ipynb")
     nbformat.write(nbformat.read(ROOT / "assignments" / AID / f"{AID}.ipynb", 4), folder / "blank.ipynb")
     run = grade([AID], submissions=base / "submitted", root=ROOT, out=base / "out", jobs=2, cell_timeout=60,
                 progress=False)
@@ -486,3 +498,13 @@ def test_blanked_checks_do_not_score_the_wrong_parts_and_are_flagged(graded):
                                     for f in judged)
     assert any(f.startswith("judge: part adagrad_step_test ") and "adagrad_step(...), call 1 of" in f
                and "values differ from the reference" in f for f in judged), judged
+
+
+@pytestmark_slow
+def test_handing_in_the_tests_own_reference_scores_nothing_and_is_flagged(graded):
+    _, rows = graded
+    borrower = parts(rows["borrower"])
+    assert borrower["adagrad_step_test"] == 0 and sum(borrower.values()) == float(rows["honest"]["max_score"]) - 2
+    judged = [f for f in flags(rows["borrower"]) if f.startswith("judge: ")]
+    assert len(judged) == 1 and "part adagrad_step_test passed its test in the notebook" in judged[0] \
+        and "adagrad_step raised NameError: name 'adagrad_reference' is not defined" in judged[0], judged
