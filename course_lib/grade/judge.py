@@ -39,6 +39,7 @@ import base64
 import hashlib
 import os
 import shutil
+import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -311,7 +312,7 @@ def record(source, cwd, timeout=RECORD_TIMEOUT, kernel_name="python3"):
     client.km = client.create_kernel_manager()
     client.km.transport, client.km.ip = "ipc", str(Path(cwd) / ".kernel")  # no TCP port (see worker.Runner.start)
     parts, unjudged = {}, {}
-    with client.setup_kernel():
+    with client.setup_kernel(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL):  # the grader's console stays clean
         for index, cell in enumerate(nb.cells):
             if cell.cell_type != "code":
                 continue
