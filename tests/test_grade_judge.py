@@ -508,3 +508,96 @@ def test_handing_in_the_tests_own_reference_scores_nothing_and_is_flagged(graded
     judged = [f for f in flags(rows["borrower"]) if f.startswith("judge: ")]
     assert len(judged) == 1 and "part adagrad_step_test passed its test in the notebook" in judged[0] \
         and "adagrad_step raised NameError: name 'adagrad_reference' is not defined" in judged[0], judged
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# What a student's kernel answers, however malformed, is a verdict, never a crash of the worker
+
+
+class FakeKernel:
+    """Stands in for nbclient's client: every user_expressions request gets `reply` (or raises it)."""
+
+    def __init__(self, reply):
+        self.reply = reply
+        self.kc = self
+
+    def execute(self, code, **kwargs):
+        self.expression = kwargs["user_expressions"]["r"]
+        return "msg"
+
+    def wait_for_reply(self, msg_id, cell):
+        if isinstance(self.reply, Exception):
+            raise self.reply
+        return self.reply
+
+
+class FakeRunner:
+    def __init__(self, reply):
+        self.client, self.cell_timeout, self._timeout, self.interrupted = FakeKernel(reply), 5.0, 5.0, False
+
+    def _after_timeout(self):
+        self.interrupted = True
+        return True
+
+
+def ok(text):
+    return {"content": {"user_expressions": {"r": {"status": "ok", "data": {"text/plain": text}}}}}
+
+
+def a_test_cell(part="a"):
+    from nbformat.v4 import new_code_cell
+
+    made = new_code_cell("check_close(1, 1)")
+    made.metadata["nbgrader"] = {"grade": True, "solution": False, "grade_id": part, "points": 2}
+    return made
+
+
+class CellTimeoutError(Exception):  # nbclient's class is matched by name
+    pass
+
+
+@pytest.mark.parametrize("reply, words", [
+    (ok(repr(base64.b64encode(plain.dumps([{"output": (np.array([0.75, 2.5]), np.array([0.25, 1.0]))}] * 2))
+             .decode())), None),
+    (ok(repr(base64.b64encode(plain.dumps([{"output": (np.array([0.75, 2.5]), np.array([0.25, 9.0]))}] * 2))
+             .decode())), r"step\(\.\.\.\), call 1 of 2: output 1: 1 of 2 values differ from the reference"),
+    (ok(repr(base64.b64encode(b"PK garbage").decode())), "the kernel's answer cannot be read: not a plain-data"),
+    (ok("__import__('os').system('true')"), "not a Python literal"),
+    (ok("12"), "the kernel's answer is a int, not text"),
+    (ok(None), "not text of at most"),
+    ({"content": {"user_expressions": {"r": {"status": "error", "ename": "SystemExit", "evalue": "3"}}}},
+     "the kernel answered with an error \\(SystemExit: 3\\)"),
+    ({"content": {"user_expressions": {"r": "weird"}}}, "no reply"),
+    (None, "no reply"),
+    (CellTimeoutError(), "did not answer within 35 s"),
+    (RuntimeError("Kernel died"), "the kernel did not answer \\(RuntimeError\\)"),
+])
+def test_any_answer_from_the_kernel_becomes_a_verdict(session, reply, words):
+    runner = FakeRunner(reply)
+    session.after_test(runner, a_test_cell("a"))
+    verdict = session.verdicts["a"]
+    assert runner.client.expression.startswith("__import__('course_lib.grade.calls', fromlist=['calls']).replay(")
+    if words is None:
+        assert verdict == Verdict(True, 2)
+    else:
+        assert not verdict.passed and __import__("re").search(words, verdict.reason), verdict.reason
+    assert runner.interrupted == isinstance(reply, CellTimeoutError)
+    assert runner._timeout == runner.cell_timeout  # put back for the next cell
+
+
+def test_an_oversized_answer_is_refused_before_it_is_parsed(session, monkeypatch):
+    monkeypatch.setattr(judge, "REPLY_CHARS", 100)
+    session.after_test(FakeRunner(ok("'" + "A" * 200 + "'")), a_test_cell("a"))
+    assert "not text of at most" in session.verdicts["a"].reason
+
+
+def test_a_test_that_did_not_finish_is_not_replayed_and_a_zero_point_pass_is_a_pass(session):
+    from nbformat.v4 import new_output
+
+    cell = a_test_cell("a")
+    cell.outputs = [new_output("error", ename="TimeoutError", evalue="this cell did not finish", traceback=[])]
+    runner = FakeRunner(None)
+    session.after_test(runner, cell)
+    assert "a" not in session.verdicts and not hasattr(runner.client, "expression")
+    session.verdicts["b"] = Verdict(True, 2)
+    assert session.apply([row("b", 0.0, points=0.0)]) == []  # passed (no message) and judged: no disagreement

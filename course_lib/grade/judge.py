@@ -407,7 +407,7 @@ class Session:
             data = Path(spec["path"]).read_bytes()
             if hashlib.sha256(data).hexdigest() != spec["sha256"]:
                 raise JudgeError("it changed after it was recorded")
-            recording = plain.loads(data)
+            recording = plain.loads(data, max_bytes=max(len(data), plain.MAX_BYTES))  # ours: its hash matched
             self.parts, self.hide = dict(recording["parts"]), list(recording.get("hide", []))
         except (OSError, KeyError, TypeError, JudgeError, plain.PlainError) as exc:
             self.problem = (f"judge: the recorded results for {notebook or 'this notebook'} could not be used "
@@ -451,7 +451,7 @@ class Session:
             if row["kind"] != "test" or part not in self.parts:
                 continue
             verdict = self.verdicts.get(part)
-            passed_inside = bool(row["score"])
+            passed_inside = bool(row["score"]) or (not row["max_score"] and not row["message"])
             if verdict is None:
                 verdict = Verdict(False, 0, "its results were not collected (the kernel was lost)")
             if passed_inside and not verdict.passed:
