@@ -56,7 +56,7 @@ RECORD_TIMEOUT = 600  # seconds per cell of the instructor's notebook while reco
 REPLY_CHARS = 48 * 2 ** 20  # largest answer read from a kernel (base64 text of at most ~36 MB)
 _CALLS = "__import__('course_lib.grade.calls', fromlist=['calls'])."
 _UNFINISHED = ("TimeoutError", "DeadKernelError", "NotRun")  # a test cell that did not finish (see worker._error)
-_prepared = {}  # recording path -> its SHA-256, taken when this process recorded or first read it
+_prepared = {}  # recording path -> (its SHA-256, its bytes), taken when this process recorded or first read it
 
 
 class JudgeError(Exception):
@@ -381,14 +381,27 @@ def prepare(course, chosen, notes=None):
                     continue
                 finally:
                     shutil.rmtree(cwd, ignore_errors=True)
-            _prepared[str(path)] = hashlib.sha256(path.read_bytes()).hexdigest()
+            data = path.read_bytes()
+            _prepared[str(path)] = (hashlib.sha256(data).hexdigest(), data)
 
 
 def spec(course, aid, name):
-    """What a worker needs to judge notebook `name` of `aid` ({"path", "sha256"}), or None (judged inside only)."""
+    """What a worker needs to judge notebook `name` of `aid` ({"path", "sha256"}), or None (judged inside only).
+    The recording is first put back as this process read it, should anything have changed it since (student
+    code on a machine without a sandbox could reach the cache)."""
     path = _recording_path(course, aid, name)
-    digest = _prepared.get(str(path))
-    return {"path": str(path), "sha256": digest} if digest else None
+    if str(path) not in _prepared:
+        return None
+    digest, data = _prepared[str(path)]
+    try:
+        if path.read_bytes() != data:
+            raise OSError
+    except OSError:
+        try:
+            _write_atomic(path, data)
+        except OSError:
+            pass  # the worker then finds it changed or missing and flags it
+    return {"path": str(path), "sha256": digest}
 
 
 # ----------------------------------------------------------------------------------------------------------------
