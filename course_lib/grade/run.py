@@ -32,14 +32,14 @@ from pathlib import Path
 
 from nbformat.v4 import new_notebook
 
-from course_lib.grade import gradebook, kernel_cache, report, sandbox
+from course_lib.grade import gradebook, judge, kernel_cache, report, sandbox  # [judge hook: judge]
 from course_lib.grade.collect import CollectError, collect
 from course_lib.grade.repair import grade_id, kind
 from course_lib.grade.worker import unscored, write_atomic
 from course_lib.release import RELEASE_DIR, SOURCE_DIR, ReleaseError, generate, known_ids, read_notebook
 from course_lib.verify import CELL_TIMEOUT  # seconds per cell, as for `course verify`
 
-GRADER_VERSION = "1"  # part of every fingerprint: bump it when a change to the grader changes scores
+GRADER_VERSION = "2"  # part of every fingerprint: bump it when a change to the grader changes scores
 TIME_LIMIT = 1800.0  # seconds of wall-clock time per submission
 STATE = ".course-grade"
 _KILL_GRACE = 5.0
@@ -213,7 +213,9 @@ def _job(sub, fingerprint, course, out, work, cell_timeout, kernels=(), box=None
         "notebooks": [{"name": name, "submitted": str(path) if path else None,
                        "copies": [str(p) for p in sub.copies.get(name, [])],
                        "source": str(course / SOURCE_DIR / sub.assignment / name),
-                       "release": str(release / name)} for name, path in sorted(sub.notebooks.items())],
+                       "release": str(release / name),
+                       "judge": judge.spec(course, sub.assignment, name)}  # [judge hook]
+                      for name, path in sorted(sub.notebooks.items())],
         "run_dir": str(run_dir), "jupyter_path": str(work / "jupyter"), "cell_timeout": cell_timeout,
         "result": str(work / "result.json"), "progress": str(work / "progress.json"),
         "autograded": str(out / "autograded" / sub.student / sub.assignment),
@@ -475,6 +477,7 @@ def grade(ids=None, submissions=".", root=".", out=None, jobs=None, db=None, cel
             if todo:  # compiled and cached once (a second when they already are), then copied to every student
                 _warm_up(progress, notes)
                 kernels = kernel_cache.compiled_kernels()
+                judge.prepare(course, chosen, notes)  # [judge hook] record the solutions' results, once per template
                 if not kernels:
                     notes.append("course_lib's compiled kernels could not be cached next to the package (read-only, "
                                  "or NUMBA_CACHE_DIR is set), so every submission compiled the ones it used (up to "

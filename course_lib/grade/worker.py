@@ -50,7 +50,7 @@ from nbclient import NotebookClient  # noqa: E402
 from nbclient.exceptions import CellTimeoutError, DeadKernelError  # noqa: E402
 from nbformat.v4 import new_code_cell, new_notebook, new_output  # noqa: E402
 
-from course_lib.grade import kernel, report, sandbox  # noqa: E402
+from course_lib.grade import judge, kernel, report, sandbox  # noqa: E402  [judge hook: judge]
 from course_lib.grade.repair import SubmissionError, grade_id, kind, load_submission, restore, role  # noqa: E402
 from course_lib.grade.scan import protected_names, scan  # noqa: E402
 from course_lib.release import read_notebook  # noqa: E402
@@ -420,9 +420,12 @@ def _grade_file(job, spec, path, on_rows):
         return out
     nb, repairs = restore(submitted, source, release)
     out["flags"] += [f"repaired: {note}" for note in repairs] + scan(nb, source)
+    session = judge.Session(spec.get("judge"), name)  # [judge hook] outside judgement, see grade.judge
 
     def on_test(index):
-        on_rows(score_cells(copy.deepcopy(nb), stem, upto=index), out["flags"])  # answers are scored at the end
+        session.after_test(runner, nb.cells[index])  # [judge hook] replay this part in the kernel, judge here
+        rows = score_cells(copy.deepcopy(nb), stem, upto=index)  # answers are scored at the end
+        on_rows(rows, out["flags"] + session.apply(rows))  # [judge hook]
 
     runner = Runner(nb, job["run_dir"], job["cell_timeout"], on_test=on_test,
                     uid=(job.get("sandbox") or {}).get("uid"), cgroups=(job.get("sandbox") or {}).get("cgroups"),
@@ -438,6 +441,7 @@ def _grade_file(job, spec, path, on_rows):
     for test, changed in runner.restored:
         out["flags"].append(f"tamper: before test cell {test} the grader had to restore {', '.join(changed)}")
     out["rows"], out["nb"] = score_cells(nb, stem, release), nb
+    out["flags"] += session.apply(out["rows"])  # [judge hook] a part whose results do not match scores 0
     return out
 
 
