@@ -133,13 +133,22 @@ def _cmd_verify(args):
     return report.exit_code
 
 
+def _positive(text):
+    """argparse type: a number above zero (a memory limit of 0 GiB would stop every kernel at once)."""
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be above 0, got {text}")
+    return value
+
+
 def _cmd_grade(args):
     """Autograde every submission found in --submissions; print a progress bar, then the summary table."""
     from course_lib.grade.run import GradeError, grade
 
     try:
         run = grade(args.ids, args.submissions, root=args.root, out=args.out, jobs=args.jobs, db=args.db,
-                    cell_timeout=args.timeout, time_limit=args.limit, force=args.force)
+                    cell_timeout=args.timeout, time_limit=args.limit, force=args.force,
+                    memory=int(args.memory * 2**30), processes=args.processes)
     except GradeError as exc:
         print(f"course grade: {exc}", file=sys.stderr)
         return 1
@@ -335,6 +344,10 @@ def build_parser():
                        help="seconds per cell of student code (default 120)")
     grade.add_argument("--limit", type=float, default=1800.0, metavar="S",
                        help="wall-clock seconds per submission (default 1800)")
+    grade.add_argument("--memory", type=_positive, default=4.0, metavar="GIB",
+                       help="memory each student's kernel may use, in GiB (default 4)")
+    grade.add_argument("--processes", type=int, default=64, metavar="N",
+                       help="processes and threads each student's kernel may start (default 64)")
     grade.add_argument("--force", action="store_true", help="regrade submissions that have not changed too")
     grade.add_argument("--root", default=".", help="course folder (default: the current folder)")
     grade.set_defaults(func=_cmd_grade)
