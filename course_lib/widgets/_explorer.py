@@ -3,50 +3,101 @@
 An `Explorer` is an ipywidgets `VBox`:
 
     question (one sentence, above everything)
-    controls (sliders, dropdowns, checkboxes)   |   the figure
-    status line (numbers worth reading, or what went wrong)
+    controls (sliders, dropdowns, checkboxes)   |   the figure      (the figure wraps below the controls when the
+    status line (numbers worth reading, or what went wrong)          notebook is too narrow for both side by side)
 
 Moving a control calls `update(values)` with the current value of every control. The update changes the data of
-the artists the explorer made once (`line.set_data`, `image.set_data`, ...) instead of drawing a new figure, so a
-change shows within a blink. Tests reach everything from Python: `app.controls["beta"].value = 0.5` triggers the same
-update a slider drag does, and `app.artists` holds what it changed.
+the artists the explorer made once (`line.set_data`, `image.set_data`, ...) instead of drawing a new figure. Tests
+reach everything from Python: `app.controls["beta"].value = 0.5` triggers the same update a slider drag does, and
+`app.artists` holds what it changed.
 
-With the `ipympl` backend (`%matplotlib widget`) the figure is a live canvas; with any other backend it is shown
-as an image that is re-rendered after each update.
+How a change reaches the screen fast (docs/performance.md, "Interactivity in the browser"): in a kernel the figure
+is always a live ipympl canvas made here, whatever pyplot's backend is (``%matplotlib inline`` included); the
+artists in `artists` are *animated* (matplotlib's blitting): they are drawn over a cached picture of everything
+else, and only the changed pixels travel to the browser. The whole figure is drawn again only when something else
+changed (an axis limit, a title, a legend): matplotlib marks the figure stale then, and animated artists never do.
 """
 import html
 import time
+from io import BytesIO
 
 import ipywidgets as widgets
 import matplotlib
+import numpy as np
+from matplotlib.artist import Artist
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+DPI = 100
+MAX_WIDTH_IN = 8.2   # 820 px: the width of a notebook's output area at 1280 px with the file browser open
+PNG_COMPRESS_LEVEL = 1  # zlib's fastest: a changed picture is encoded in a few ms instead of tens
 
 
 def interactive_backend():
-    """True when matplotlib draws into ipympl canvases (``%matplotlib widget``)."""
+    """True when pyplot draws into ipympl canvases (``%matplotlib widget``). The explorers no longer need it: they
+    make their own live canvas in a kernel (see `make_figure`)."""
     backend = matplotlib.get_backend().lower()
     return "ipympl" in backend or backend.endswith("widget")
 
 
-def make_figure(nrows=1, ncols=1, figsize=None, **kwargs):
-    """A figure for an explorer: a live ipympl canvas if that backend is active, otherwise a plain Figure.
+def _live_canvas(fig):
+    """An ipympl canvas widget for `fig` (without pyplot, so any backend is fine), or None without ipympl."""
+    try:
+        from ipympl.backend_nbagg import Canvas, FigureManager
+    except ImportError:
+        return None
 
-    The figure is never shown by itself (no duplicate static copy under the cell); the explorer shows it.
-    Returns (fig, axes).
+    class _Canvas(Canvas):
+        def get_diff_image(self):  # ipympl's own, with a fast PNG encoder setting
+            if not self._png_is_old:
+                return None
+            pixels = np.asarray(self.get_renderer().buffer_rgba())
+            buff = pixels.view(np.uint32).squeeze(2)
+            if self._force_full or buff.shape != self._last_buff.shape or (pixels[:, :, 3] != 255).any():
+                self.set_image_mode("full")
+                output = buff
+            else:
+                self.set_image_mode("diff")
+                output = np.where(buff != self._last_buff, buff, 0)
+            self._last_buff = buff.copy()
+            self._force_full = False
+            self._png_is_old = False
+            from PIL import Image
+
+            with BytesIO() as png:
+                Image.fromarray(output.view(np.uint8).reshape((*output.shape, 4))).save(
+                    png, format="png", compress_level=PNG_COMPRESS_LEVEL)
+                return png.getvalue()
+
+    canvas = _Canvas(fig)
+    FigureManager(canvas, 0)
+    canvas.header_visible = False
+    canvas.toolbar_visible = False
+    canvas.footer_visible = False
+    canvas.resizable = False
+    canvas.capture_scroll = False
+    return canvas
+
+
+def make_figure(nrows=1, ncols=1, figsize=None, **kwargs):
+    """A figure for an explorer, (fig, axes): in a kernel with ipympl installed its canvas is a live ipympl widget
+    (made here, not by pyplot), otherwise a plain Agg canvas (tests, scripts, nbconvert).
+
+    The figure is at most `MAX_WIDTH_IN` wide (a wider `figsize` is scaled down, its height by half as much), with
+    constrained layout so that no label is clipped. It is never shown by itself; the explorer shows it.
     """
     if figsize is None:
         figsize = (4.6 * ncols, 3.4 * nrows)
-    if interactive_backend():
-        import matplotlib.pyplot as plt
-
-        with plt.ioff():
-            fig, axes = plt.subplots(nrows, ncols, figsize=figsize, **kwargs)
-        fig.canvas.header_visible = False
-        fig.canvas.toolbar_visible = False
-        return fig, axes
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=figsize, layout="constrained")
+    width, height = figsize
+    if width > MAX_WIDTH_IN:
+        height *= (1 + MAX_WIDTH_IN / width) / 2
+        width = MAX_WIDTH_IN
+    fig = Figure(figsize=(width, height), dpi=DPI, layout="constrained")
     axes = fig.subplots(nrows, ncols, **kwargs)
+    if _in_kernel() and _live_canvas(fig) is not None:
+        return fig, axes
+    FigureCanvasAgg(fig)
     return fig, axes
 
 
@@ -57,6 +108,17 @@ def _in_kernel():
         return False
     shell = get_ipython()
     return shell is not None and getattr(shell, "kernel", None) is not None
+
+
+def _flatten_artists(value):
+    if isinstance(value, Artist):
+        yield value
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _flatten_artists(v)
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            yield from _flatten_artists(v)
 
 
 class Explorer(widgets.VBox):
@@ -88,12 +150,26 @@ class Explorer(widgets.VBox):
         self._pending = False
         self.status = widgets.HTML(layout=widgets.Layout(min_height="1.5em"))
         self.question_label = widgets.HTML(f"<b>{html.escape(question)}</b>")
-        if interactive_backend() and isinstance(figure.canvas, widgets.DOMWidget):
+        self.full_draws = 0      # whole-figure draws; the other redraws blit the animated artists only
+        self.last_draw_seconds = None
+        self._background = None
+        if isinstance(figure.canvas, widgets.DOMWidget):  # the live ipympl canvas of `make_figure`
             self.figure_widget = figure.canvas
+            self.figure_widget.layout = widgets.Layout(flex="0 0 auto")
         else:
             self.figure_widget = widgets.Output()
-        panel = widgets.VBox(list(self.controls.values()), layout=widgets.Layout(min_width="300px"))
-        super().__init__([self.question_label, widgets.HBox([panel, self.figure_widget]), self.status])
+        panel = widgets.VBox(list(self.controls.values()),
+                             layout=widgets.Layout(flex="0 1 320px", min_width="260px", max_width="100%"))
+        # The controls' labels and readouts keep their size; the sliders shrink to the panel's width.
+        for control in self.controls.values():
+            if hasattr(control, "style") and hasattr(control.style, "description_width"):
+                control.style.description_width = control.style.description_width or "80px"
+            control.layout.max_width = "100%"
+        body = widgets.HBox([panel, self.figure_widget],
+                            layout=widgets.Layout(flex_flow="row wrap", align_items="flex-start", width="100%"))
+        super().__init__([self.question_label, body, self.status],
+                         layout=widgets.Layout(width="100%", max_width="100%", overflow="hidden"))
+        self.add_class("course-explorer")
         for control in self.controls.values():
             control.observe(self._on_change, names="value")
         self.refresh()
@@ -135,13 +211,54 @@ class Explorer(widgets.VBox):
 
     def _redraw(self):
         if self.figure_widget is self.figure.canvas:
-            self.figure.canvas.draw_idle()
+            self.draw()
+            self.figure.canvas.blit()  # sends the changed pixels to the browser now (no round trip via draw_idle)
         elif _in_kernel():
             from IPython.display import display
 
             self.figure_widget.clear_output(wait=True)
             with self.figure_widget:
                 display(self.figure)
+
+    def draw(self):
+        """Draw the figure into its Agg buffer the fast way; True if the whole figure had to be drawn.
+
+        The artists in `artists` are animated: each redraw restores the cached picture of everything else and
+        draws them over it (and the legends over them). Only when the figure is stale, i.e. something that is not
+        an animated artist changed (axis limits, a title, a legend, a new artist), is everything drawn again and
+        the cached picture replaced."""
+        start = time.perf_counter()
+        fig, canvas = self.figure, self.figure.canvas
+        animated = list(dict.fromkeys(_flatten_artists(self.artists)))
+        for artist in animated:
+            if not artist.get_animated():
+                artist.set_animated(True)
+                fig.stale = True
+        full = self._background is None or fig.stale
+        if full:
+            FigureCanvasAgg.draw(canvas)  # not the live canvas's own draw(): that would send a picture without them
+            if self.full_draws == 0:
+                # Constrained layout placed the axes around the first picture's labels; it stays (its solver
+                # would otherwise cost more than the rest of every later full draw).
+                fig.set_layout_engine("none")
+            self._background = canvas.copy_from_bbox(fig.bbox)
+            self.full_draws += 1
+        else:
+            canvas.restore_region(self._background)
+        renderer = canvas.get_renderer()
+        axes_with_animated = []
+        for artist in sorted(animated, key=lambda a: a.get_zorder()):
+            if artist.get_visible():
+                artist.draw(renderer)
+            ax = getattr(artist, "axes", None)
+            if isinstance(ax, Axes) and ax not in axes_with_animated:
+                axes_with_animated.append(ax)
+        for ax in axes_with_animated:  # legends stay on top of the lines they explain
+            if ax.legend_ is not None and ax.legend_.get_visible():
+                ax.legend_.draw(renderer)
+        fig.stale = False
+        self.last_draw_seconds = time.perf_counter() - start
+        return full
 
     def _on_change(self, change):
         # Latest wins: a change that arrives while an update runs (from a thread or a nested event) is folded into
