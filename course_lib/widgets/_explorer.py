@@ -49,6 +49,24 @@ def _live_canvas(fig):
         return None
 
     class _Canvas(Canvas):
+        explorer_draw = None  # the Explorer's draw (blitting), set by the Explorer that shows this canvas
+
+        def draw(self):  # also what the browser's own requests (first view, refresh, resize) end in
+            self._png_is_old = True
+            try:
+                if self.explorer_draw is not None:
+                    self.explorer_draw()
+                else:
+                    FigureCanvasAgg.draw(self)
+            finally:
+                self.manager.refresh_all()
+
+        def send_binary(self, data):
+            # Before its view exists ipympl would send raw pixels as a picture (a "broken" image that stops the
+            # view from drawing); the view asks for a full picture once it is there.
+            if not self.syncing_data_url:
+                super().send_binary(data)
+
         def get_diff_image(self):  # ipympl's own, with a fast PNG encoder setting
             if not self._png_is_old:
                 return None
@@ -74,6 +92,7 @@ def _live_canvas(fig):
     FigureManager(canvas, 0)
     canvas.header_visible = False
     canvas.toolbar_visible = False
+    canvas.toolbar.layout.display = "none"  # not even an invisible toolbar beside the picture (38 px)
     canvas.footer_visible = False
     canvas.resizable = False
     canvas.capture_scroll = False
@@ -156,6 +175,7 @@ class Explorer(widgets.VBox):
         if isinstance(figure.canvas, widgets.DOMWidget):  # the live ipympl canvas of `make_figure`
             self.figure_widget = figure.canvas
             self.figure_widget.layout = widgets.Layout(flex="0 0 auto")
+            figure.canvas.explorer_draw = self.draw
         else:
             self.figure_widget = widgets.Output()
         panel = widgets.VBox(list(self.controls.values()),
@@ -212,7 +232,8 @@ class Explorer(widgets.VBox):
     def _redraw(self):
         if self.figure_widget is self.figure.canvas:
             self.draw()
-            self.figure.canvas.blit()  # sends the changed pixels to the browser now (no round trip via draw_idle)
+            if not self.figure.canvas.syncing_data_url:  # once its view is there
+                self.figure.canvas.blit()  # the changed pixels go to the browser now (no round trip via draw_idle)
         elif _in_kernel():
             from IPython.display import display
 
