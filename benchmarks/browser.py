@@ -325,8 +325,8 @@ def measure_explorer(page, explorer, moves):
     per_slider, keyboard, mouse, misses, settles = {}, [], [], 0, []
     for i in range(sliders.count()):
         slider = sliders.nth(i)
-        if slider.locator(".noUi-target[disabled]").count():
-            continue
+        if not slider.is_visible() or slider.locator(".noUi-target[disabled]").count():
+            continue  # hidden or disabled for the explorer's current setting
         label = slider.locator(".widget-label").first.inner_text().strip() or f"slider {i}"
         k, m, miss, settle = measure_slider(page, explorer, slider, moves)
         per_slider[label] = {"keyboard": _stats(k), "mouse": _stats(m), "misses": miss, "drag_settle_s": settle}

@@ -140,6 +140,44 @@ def _flatten_artists(value):
             yield from _flatten_artists(v)
 
 
+def steady_limits(ax, low, high, which="y", log=False, fill=0.5, headroom=0.1):
+    """Make `ax`'s x or y limits (`which`) hold [low, high], but leave them alone while they already hold it and
+    it fills at least `fill` of them (on a log scale if `log`); new limits get `headroom` extra room at the top.
+    True if they changed. An axis whose limits change means drawing the whole figure again (`Explorer.draw`); a
+    slider move that keeps them is drawn by blitting, several times faster."""
+    get, set_ = (ax.get_ylim, ax.set_ylim) if which == "y" else (ax.get_xlim, ax.set_xlim)
+    lo, hi = get()
+    scale = np.log if log else (lambda v: v)
+    if lo <= low and high <= hi and scale(high) - scale(low) >= fill * (scale(hi) - scale(lo)):
+        return False
+    if log:  # room on both ends: a log axis's data move up and down
+        low, high = low / (high / low) ** headroom, high * (high / low) ** headroom
+    else:
+        high = high + headroom * (high - low)
+    set_(low, high)
+    return True
+
+
+def _style(handle):
+    return tuple(str(getattr(handle, f"get_{p}", lambda: None)())
+                 for p in ("color", "facecolor", "linestyle", "linewidth", "alpha", "marker", "visible"))
+
+
+def steady_legend(ax, handles=None, **kwargs):
+    """`ax.legend(handles=..., **kwargs)`, made again only when its entries (labels and styles) differ from the
+    legend already there: a new legend means drawing the whole figure again (`Explorer.draw`)."""
+    if handles is None:
+        handles, labels = ax.get_legend_handles_labels()
+    else:
+        labels = [h.get_label() for h in handles]
+    key = (tuple(labels), tuple(_style(h) for h in handles), tuple(sorted(kwargs.items())))
+    if ax.legend_ is not None and getattr(ax.legend_, "_explorer_key", None) == key:
+        return ax.legend_
+    legend = ax.legend(handles=handles, labels=labels, **kwargs)
+    legend._explorer_key = key
+    return legend
+
+
 class Explorer(widgets.VBox):
     """A question, its controls and a figure whose artists `update(values)` changes in place.
 
@@ -250,7 +288,11 @@ class Explorer(widgets.VBox):
         the cached picture replaced."""
         start = time.perf_counter()
         fig, canvas = self.figure, self.figure.canvas
-        animated = list(dict.fromkeys(_flatten_artists(self.artists)))
+        # The explorer's artists, and every axes title (titles that tell the current numbers change with them).
+        # (`set_title` moves all three of an axes' titles, so all three are animated.)
+        titles = [t for ax in fig.axes for t in (ax.title, getattr(ax, "_left_title", None),
+                                                 getattr(ax, "_right_title", None)) if t is not None]
+        animated = list(dict.fromkeys([*_flatten_artists(self.artists), *titles]))
         for artist in animated:
             if not artist.get_animated():
                 artist.set_animated(True)

@@ -31,7 +31,7 @@ import numpy as np
 from course_lib import _validate
 from course_lib.layers import batchnorm_forward
 from course_lib.plots import COLORS
-from course_lib.widgets._explorer import Explorer, make_figure
+from course_lib.widgets._explorer import Explorer, make_figure, steady_limits
 
 __all__ = ["batchnorm_explorer", "QUESTION", "POPULATION_MEAN", "POPULATION_VAR", "MAX_STEPS", "SHOWN_BATCHES",
            "EPS", "sample_inputs", "explorer_data", "running_statistics"]
@@ -181,7 +181,7 @@ def batchnorm_explorer(momentum=0.1, steps=10, mode="eval", gamma=1.0, beta=0.0,
         results.update(x=x, out=out, running_mean=float(rm[0]), running_var=float(rv[0]))
 
         top = _histogram_into(after, out[:, 0], _AFTER_RANGE)
-        ax_out.set_ylim(0, 1.08 * top)
+        steady_limits(ax_out, 0, 1.08 * top)
         mean_used.set_xdata([subtracted, subtracted])
         target.set_xdata([b[0], b[0]])
         run_mean.set_ydata(means)
