@@ -389,8 +389,23 @@ def run(moves=6, notebooks=None, screenshots=None, log=print):
                         log(_line(r))
                 finally:
                     page.close()
+                    _shut_down_kernels(server)  # an idle kernel per notebook would stay, a training one would load
+
+
     return {"results": results, "targets": targets(results), "moves_per_slider": moves,
             "viewport": VIEWPORT}
+
+
+def _shut_down_kernels(server):
+    base = f"{server.url}/api/kernels"
+    try:
+        with urllib.request.urlopen(f"{base}?token={server.token}", timeout=10) as r:
+            kernels = json.load(r)
+        for kernel in kernels:
+            request = urllib.request.Request(f"{base}/{kernel['id']}?token={server.token}", method="DELETE")
+            urllib.request.urlopen(request, timeout=30).close()
+    except OSError:
+        pass
 
 
 def _explorer_sources(path):

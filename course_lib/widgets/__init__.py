@@ -1,7 +1,8 @@
 """Interactive explorations for the lecture notebooks, one function per question.
 
 Each function returns an `Explorer` (an ipywidgets VBox) with `controls`, `figure` and `artists` reachable from
-Python. In JupyterLab run ``%matplotlib widget`` first for live figures.
+Python. In a notebook the figure is a live ipympl canvas whatever pyplot's backend is (``%matplotlib inline``
+included): each explorer makes its own (see `_explorer`).
 
 - `ema_explorer`: how beta trades smoothness for lag, and why bias correction is needed (deck 000).
 - `step_size_explorer`: gradient descent as the step passes eta_opt and 2 eta_opt (deck 004).
@@ -14,7 +15,7 @@ Python. In JupyterLab run ``%matplotlib widget`` first for live figures.
 - `dropout_explorer`: which units dropout switches off, and why train and test outputs agree on average (deck 003).
 - `training_playground`: how architecture and optimizer choices change what a network learns.
 """
-from course_lib.widgets._explorer import Explorer, interactive_backend, make_figure
+from course_lib.widgets._explorer import Explorer, interactive_backend, make_figure, steady_legend, steady_limits
 from course_lib.widgets.activation import activation_explorer
 from course_lib.widgets.batchnorm import batchnorm_explorer
 from course_lib.widgets.dropout import dropout_explorer
@@ -26,6 +27,6 @@ from course_lib.widgets.playground import training_playground
 from course_lib.widgets.schedule import schedule_explorer
 from course_lib.widgets.step_size import step_size_explorer
 
-__all__ = ["Explorer", "interactive_backend", "make_figure", "ema_explorer", "step_size_explorer", "optimizer_race",
-           "activation_explorer", "graph_viewer", "schedule_explorer", "init_explorer", "batchnorm_explorer",
-           "dropout_explorer", "training_playground"]
+__all__ = ["Explorer", "interactive_backend", "make_figure", "steady_legend", "steady_limits", "ema_explorer",
+           "step_size_explorer", "optimizer_race", "activation_explorer", "graph_viewer", "schedule_explorer",
+           "init_explorer", "batchnorm_explorer", "dropout_explorer", "training_playground"]

@@ -192,9 +192,12 @@ class Explorer(widgets.VBox):
         The artists `update` changes, exposed for tests and for students who want to look inside.
     update : callable(values) -> str or None
         Changes the artists' data for the given control values; may return a short status text (HTML allowed).
+    animated : callable() -> artists, optional
+        The artists that change and are drawn over the cached picture (see `draw`); by default all of `artists`.
     """
 
-    def __init__(self, question, controls, figure, artists, update):
+    def __init__(self, question, controls, figure, artists, update, animated=None):
+        self._animated = animated
         self.question = question
         self.controls = dict(controls)
         self.figure = figure
@@ -292,7 +295,8 @@ class Explorer(widgets.VBox):
         # (`set_title` moves all three of an axes' titles, so all three are animated.)
         titles = [t for ax in fig.axes for t in (ax.title, getattr(ax, "_left_title", None),
                                                  getattr(ax, "_right_title", None)) if t is not None]
-        animated = list(dict.fromkeys([*_flatten_artists(self.artists), *titles]))
+        changing = self.artists if self._animated is None else self._animated()
+        animated = list(dict.fromkeys([*_flatten_artists(changing), *titles]))
         for artist in animated:
             if not artist.get_animated():
                 artist.set_animated(True)
