@@ -3,8 +3,9 @@
 An `Explorer` is an ipywidgets `VBox`:
 
     question (one sentence, above everything)
-    controls (sliders, dropdowns, checkboxes)   |   the figure      (the figure wraps below the controls when the
-    status line (numbers worth reading, or what went wrong)          notebook is too narrow for both side by side)
+    controls (sliders, dropdowns, checkboxes), in rows
+    the figure (at most 820 px wide: it fits a laptop's notebook beside JupyterLab's file browser)
+    status line (numbers worth reading, or what went wrong)
 
 Moving a control calls `update(values)` with the current value of every control. The update changes the data of
 the artists the explorer made once (`line.set_data`, `image.set_data`, ...) instead of drawing a new figure. Tests
@@ -219,16 +220,19 @@ class Explorer(widgets.VBox):
             figure.canvas.explorer_draw = self.draw
         else:
             self.figure_widget = widgets.Output()
-        panel = widgets.VBox(list(self.controls.values()),
-                             layout=widgets.Layout(flex="0 1 320px", min_width="260px", max_width="100%"))
-        # The controls' labels and readouts keep their size; the sliders shrink to the panel's width.
+        # The controls flow in rows above the figure (three to a row in a notebook 850 px wide, the width at
+        # 1280 px with the file browser open), so that the explorer is short enough to see whole on a laptop.
+        panel = widgets.Box(list(self.controls.values()),
+                            layout=widgets.Layout(display="flex", flex_flow="row wrap", align_items="flex-start",
+                                                  width="100%", max_width="100%"))
         for control in self.controls.values():
             if hasattr(control, "style") and hasattr(control.style, "description_width"):
                 control.style.description_width = control.style.description_width or "80px"
+            # buttons as wide as their words (a row of their own if need be); the rest in even columns
+            wide = isinstance(control, (widgets.ToggleButtons, widgets.RadioButtons))
+            control.layout.width = "auto" if wide else "270px"
             control.layout.max_width = "100%"
-        body = widgets.HBox([panel, self.figure_widget],
-                            layout=widgets.Layout(flex_flow="row wrap", align_items="flex-start", width="100%"))
-        super().__init__([self.question_label, body, self.status],
+        super().__init__([self.question_label, panel, self.figure_widget, self.status],
                          layout=widgets.Layout(width="100%", max_width="100%", overflow="hidden"))
         self.add_class("course-explorer")
         for control in self.controls.values():
