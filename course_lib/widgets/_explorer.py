@@ -179,6 +179,19 @@ def steady_legend(ax, handles=None, **kwargs):
     return legend
 
 
+def _control_width(control):
+    """Even 270 px columns; buttons as wide as their words, and a dropdown or checkbox wide enough for its longest
+    text (about 7.5 px a character at JupyterLab's 13 px font), so that no text is cut off."""
+    if isinstance(control, (widgets.ToggleButtons, widgets.RadioButtons)):
+        return "auto"
+    if isinstance(control, widgets.Dropdown):
+        longest = max((len(label) for label in control._options_labels), default=0)
+        return f"{max(270, 80 + 8 + round(7.5 * longest) + 30)}px"
+    if isinstance(control, widgets.Checkbox):
+        return f"{max(270, 120 + round(7.5 * len(control.description)))}px"  # after an 80 px indent
+    return "270px"
+
+
 class Explorer(widgets.VBox):
     """A question, its controls and a figure whose artists `update(values)` changes in place.
 
@@ -228,9 +241,7 @@ class Explorer(widgets.VBox):
         for control in self.controls.values():
             if hasattr(control, "style") and hasattr(control.style, "description_width"):
                 control.style.description_width = control.style.description_width or "80px"
-            # buttons as wide as their words (a row of their own if need be); the rest in even columns
-            wide = isinstance(control, (widgets.ToggleButtons, widgets.RadioButtons))
-            control.layout.width = "auto" if wide else "270px"
+            control.layout.width = _control_width(control)
             control.layout.max_width = "100%"
         super().__init__([self.question_label, panel, self.figure_widget, self.status],
                          layout=widgets.Layout(width="100%", max_width="100%", overflow="hidden"))
