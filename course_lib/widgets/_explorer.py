@@ -19,6 +19,7 @@ else, and only the changed pixels travel to the browser. The whole figure is dra
 changed (an axis limit, a title, a legend): matplotlib marks the figure stale then, and animated artists never do.
 """
 import html
+import threading
 import time
 from io import BytesIO
 
@@ -212,6 +213,7 @@ class Explorer(widgets.VBox):
 
     def __init__(self, question, controls, figure, artists, update, animated=None):
         self._animated = animated
+        self._draw_lock = threading.RLock()  # the playground draws from its training thread
         self.question = question
         self.controls = dict(controls)
         self.figure = figure
@@ -287,9 +289,10 @@ class Explorer(widgets.VBox):
 
     def _redraw(self):
         if self.figure_widget is self.figure.canvas:
-            self.draw()
-            if not self.figure.canvas.syncing_data_url:  # once its view is there
-                self.figure.canvas.blit()  # the changed pixels go to the browser now (no round trip via draw_idle)
+            with self._draw_lock:
+                self.draw()
+                if not self.figure.canvas.syncing_data_url:  # once its view is there
+                    self.figure.canvas.blit()  # the changed pixels go to the browser now (no draw_idle round trip)
         elif _in_kernel():
             from IPython.display import display
 
@@ -304,6 +307,10 @@ class Explorer(widgets.VBox):
         draws them over it (and the legends over them). Only when the figure is stale, i.e. something that is not
         an animated artist changed (axis limits, a title, a legend, a new artist), is everything drawn again and
         the cached picture replaced."""
+        with self._draw_lock:
+            return self._draw()
+
+    def _draw(self):
         start = time.perf_counter()
         fig, canvas = self.figure, self.figure.canvas
         # The explorer's artists, and every axes title (titles that tell the current numbers change with them).
