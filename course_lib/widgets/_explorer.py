@@ -244,6 +244,8 @@ class Explorer(widgets.VBox):
             if hasattr(control, "style") and hasattr(control.style, "description_width"):
                 control.style.description_width = control.style.description_width or "80px"
             control.layout.width = _control_width(control)
+            if isinstance(control, widgets.ToggleButtons):
+                control.style.button_width = "auto"  # each button as wide as its words, none cut off
             control.layout.max_width = "100%"
         super().__init__([self.question_label, panel, self.figure_widget, self.status],
                          layout=widgets.Layout(width="100%", max_width="100%", overflow="hidden"))

@@ -109,7 +109,7 @@ def dropout_explorer(p=0.5, inverted=True, mask_seed=0, *, seed=0):
                                       inverted=inv)
         grid.set_data(np.ma.masked_where(mask == 0.0, shown).reshape(GRID))
         n_dropped = int(np.sum(mask == 0.0))
-        ax_grid.set_title(f"one mask: {n_dropped} of {h.size} units dropped (grey)", fontsize="medium")
+        ax_grid.set_title(f"one mask: {n_dropped} of {h.size} units dropped (grey)", fontsize="small")
 
         if cache["key"] != (drop, inv):  # the mask seed alone leaves the many masks as they are
             rng = np.random.default_rng(seed + 1)
