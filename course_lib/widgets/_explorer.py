@@ -65,9 +65,19 @@ def _live_canvas(fig):
 
         def send_binary(self, data):
             # Before its view exists ipympl would send raw pixels as a picture (a "broken" image that stops the
-            # view from drawing); the view asks for a full picture once it is there.
+            # view from drawing); the view asks for a full picture once it is there. Until then the picture is
+            # kept as the widget's data URL (what a saved notebook's widget state shows).
             if not self.syncing_data_url:
                 super().send_binary(data)
+                return
+            from base64 import b64encode
+
+            from PIL import Image
+
+            with BytesIO() as png:
+                Image.fromarray(self._last_buff.view(np.uint8).reshape((*self._last_buff.shape, 4))).save(
+                    png, format="png", compress_level=PNG_COMPRESS_LEVEL)
+                self._data_url = b64encode(png.getvalue()).decode("ascii")
 
         def get_diff_image(self):  # ipympl's own, with a fast PNG encoder setting
             if not self._png_is_old:
@@ -293,8 +303,9 @@ class Explorer(widgets.VBox):
         if self.figure_widget is self.figure.canvas:
             with self._draw_lock:
                 self.draw()
-                if not self.figure.canvas.syncing_data_url:  # once its view is there
-                    self.figure.canvas.blit()  # the changed pixels go to the browser now (no draw_idle round trip)
+                # The changed pixels go to the browser now (no draw_idle round trip); before the view is there
+                # they become the widget's data URL (see _live_canvas's send_binary).
+                self.figure.canvas.blit()
         elif _in_kernel():
             from IPython.display import display
 
