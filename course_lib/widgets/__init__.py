@@ -15,7 +15,7 @@ included): each explorer makes its own (see `_explorer`).
 - `dropout_explorer`: which units dropout switches off, and why train and test outputs agree on average (deck 003).
 - `training_playground`: how architecture and optimizer choices change what a network learns.
 """
-from course_lib.widgets._explorer import Explorer, interactive_backend, make_figure, steady_legend, steady_limits
+from course_lib.widgets._explorer import Explorer, interactive_backend, make_figure
 from course_lib.widgets.activation import activation_explorer
 from course_lib.widgets.batchnorm import batchnorm_explorer
 from course_lib.widgets.dropout import dropout_explorer
@@ -27,6 +27,6 @@ from course_lib.widgets.playground import training_playground
 from course_lib.widgets.schedule import schedule_explorer
 from course_lib.widgets.step_size import step_size_explorer
 
-__all__ = ["Explorer", "interactive_backend", "make_figure", "steady_legend", "steady_limits", "ema_explorer",
-           "step_size_explorer", "optimizer_race", "activation_explorer", "graph_viewer", "schedule_explorer",
-           "init_explorer", "batchnorm_explorer", "dropout_explorer", "training_playground"]
+__all__ = ["Explorer", "interactive_backend", "make_figure", "ema_explorer", "step_size_explorer", "optimizer_race",
+           "activation_explorer", "graph_viewer", "schedule_explorer", "init_explorer", "batchnorm_explorer",
+           "dropout_explorer", "training_playground"]
