@@ -5,9 +5,14 @@ the last update in ``app.last_update_seconds``. Here each explorer is built with
 student sees first) and its controls are moved one after another, round-robin, to points inside their ranges
 (35% and 65% of a slider, the next option of a dropdown, the other state of a checkbox), at least `moves` times
 and at least once per control. Reported per explorer: the median, min and max compute time per move, the slowest
-control (by median), and the time matplotlib's Agg renderer then takes to draw the figure (``render``, after
-the first five moves: what the ipympl canvas does in the kernel before the picture travels to the browser; it is
-not part of the target).
+control (by median), and the time the explorer then takes to draw its picture (``render``: `Explorer.draw`, a
+blit of its animated artists or, when limits or legends changed, the whole figure; what the live canvas does in
+the kernel before the changed pixels travel to the browser; it is not part of the target), with the share of moves
+that needed a whole-figure draw (``full_draw_share``).
+
+The browser row (`benchmarks.browser`: slider input to new pixels in JupyterLab in Chromium, the number a student
+feels) runs after these in a full run (not --quick) when ``COURSE_BENCH_BROWSER`` is not 0; its results
+are under "browser" and its targets (p95 <= 100 ms per explorer) join this row's.
 
 An explorer that works in a background thread and has ``app.wait()`` (the training playground) is timed from
 the move until ``wait()`` returns, i.e. until the new network is trained and drawn. Only its learning rate is
@@ -113,8 +118,6 @@ def measure(build, moves=20, render_moves=5, every_control=True):
     every move is made on both, in alternating order. The first copy's figure is rendered after the first
     `render_moves` moves (rendering takes far longer than updating).
     """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
     from course_lib.widgets import Explorer
 
     conditions = {"default": None, "one_blas_thread": 1} if blas.available() else {"default": None}
@@ -129,7 +132,6 @@ def measure(build, moves=20, render_moves=5, every_control=True):
             if not isinstance(apps[label], Explorer):
                 return None
         app = apps["default"]
-        canvas = FigureCanvasAgg(app.figure)
         background = callable(getattr(app, "wait", None))
         if background and "lr" in app.controls:  # retrain the default net, with a slightly different learning rate
             lr = app.controls["lr"].value
@@ -142,7 +144,7 @@ def measure(build, moves=20, render_moves=5, every_control=True):
         names = [name for name, values in plan.items() if values is not None]
         labels = list(conditions)
         samples = {label: [] for label in labels}
-        render, per_control, errors = [], {}, []
+        render, per_control, errors, full_draws = [], {}, [], []
         wanted = max(moves, len(names)) if every_control else moves
         for k in range(10 * wanted):  # controls hidden for the current setting are skipped, so try more often
             if len(samples["default"]) >= wanted:
@@ -161,7 +163,7 @@ def measure(build, moves=20, render_moves=5, every_control=True):
             per_control.setdefault(name, []).append(samples["default"][-1])
             if len(render) < render_moves:
                 start = time.perf_counter()
-                canvas.draw()
+                full_draws.append(app.draw())
                 render.append(time.perf_counter() - start)
     finally:
         _use_blas(None, default_threads)
@@ -175,6 +177,7 @@ def measure(build, moves=20, render_moves=5, every_control=True):
         "compute": summarize(compute) if compute else None,
         "one_blas_thread": summarize(samples["one_blas_thread"]) if compute and len(labels) > 1 else None,
         "render": summarize(render) if render else None,
+        "full_draw_share": float(np.mean(full_draws)) if full_draws else None,
         "slowest_control": slowest,
         "slowest_control_median_s": float(np.median(per_control[slowest])) if slowest else None,
         # each control at its fastest, then the slowest of those: a worst case that other processes cannot inflate
@@ -183,7 +186,7 @@ def measure(build, moves=20, render_moves=5, every_control=True):
     }
 
 
-def run(moves=20, render_moves=5, every_control=True):
+def run(moves=20, render_moves=5, every_control=True, browser_moves=None):
     """Measure every explorer found (arguments as for `measure`); {"results": [...], "targets": [...]}."""
     import matplotlib
 
@@ -198,7 +201,16 @@ def run(moves=20, render_moves=5, every_control=True):
             continue
         if probe is not None:
             results.append({"explorer": name, "goal_s": _goal(name), **probe})
-    return {"results": results, "targets": targets(results)}
+    out = {"results": results, "targets": targets(results)}
+    import os
+
+    # Not in the quick run (render_moves=0): it starts JupyterLab and runs every lecture notebook's explorers.
+    if render_moves > 0 and os.environ.get("COURSE_BENCH_BROWSER", "1") != "0":
+        from benchmarks import browser
+
+        out["browser"] = browser.run(moves=browser_moves or 6)
+        out["targets"] += out["browser"]["targets"]
+    return out
 
 
 def _goal(name):

@@ -4,6 +4,9 @@
    slider (a mouse drag, then an arrow key) changes the picture on the ipympl canvas and the explorer's status line.
 2. nbgrader's Validate button on an untouched released assignment opens the validation dialog, which lists the
    failing cells (the stubs raise NotImplementedError).
+3. Every explorer of `course_lib.widgets`, made under ``%matplotlib inline`` (they make their own live canvas),
+   fits a 1280x800 window with JupyterLab's file browser open: nothing sticks out of the notebook's output area or
+   scrolls sideways, no two pieces of control text overlap, the picture overlaps no control, and it is drawn.
 
 The server serves a scratch copy of the notebooks: JupyterLab saves notebooks (autosave, and Validate saves before
 it validates), and the committed notebooks must stay without outputs.
@@ -39,6 +42,10 @@ CHROMIUM_ARGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
 LECTURE = "notebooks/04_moving_averages_and_momentum.ipynb"
+EXPLORERS = "explorers_at_1280.ipynb"  # written by _scratch_course: every explorer with its defaults
+EXPLORER_NAMES = ("graph_viewer", "activation_explorer", "step_size_explorer", "ema_explorer", "optimizer_race",
+                  "schedule_explorer", "init_explorer", "batchnorm_explorer", "dropout_explorer",
+                  "training_playground")
 ASSIGNMENT = "assignments/01_computation_graphs/01_computation_graphs.ipynb"
 
 SERVER_START_SECONDS = 180   # JupyterLab imports nbgrader's extensions: 10-20 s on a busy two-core machine
@@ -72,6 +79,10 @@ def _scratch_course(folder):
         target = folder / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / relative, target)
+    cells = [nbformat.v4.new_code_cell("%matplotlib inline\nfrom course_lib import widgets")]
+    cells += [nbformat.v4.new_code_cell(f"widgets.{name}()") for name in EXPLORER_NAMES]
+    metadata = nbformat.read(ROOT / LECTURE, as_version=4).metadata  # its kernelspec: no kernel-choice dialog
+    nbformat.write(nbformat.v4.new_notebook(cells=cells, metadata=metadata), folder / EXPLORERS)
 
 
 def _lab_environment(home):
@@ -309,3 +320,63 @@ def test_validate_button_reports_the_failing_cells_of_an_untouched_release(lab, 
     dialog.get_by_role("button", name=re.compile("^ok$", re.IGNORECASE)).click()
     dialog.wait_for(state="detached")
     assert page_errors == []
+
+
+# --- every explorer fits a laptop ------------------------------------------------------------------------------
+
+# For one explorer (the VBox under an output): what sticks out or scrolls sideways, and which texts overlap.
+_FIT_PROBLEMS = """e => {
+    const problems = [];
+    const area = e.closest('.jp-OutputArea-output').getBoundingClientRect();
+    const box = r => ({l: r.left, r: r.right, t: r.top, b: r.bottom, w: r.width, h: r.height});
+    const all = [e, ...e.querySelectorAll('*')];
+    for (const el of all) {
+        const r = el.getBoundingClientRect();
+        if (r.width === 0 || r.height === 0 || getComputedStyle(el).visibility === 'hidden') continue;
+        if (r.right > area.right + 0.5 || r.left < area.left - 0.5)
+            problems.push(`${el.className || el.tagName} spans x ${r.left.toFixed(0)}..${r.right.toFixed(0)}, ` +
+                          `the output area ${area.left.toFixed(0)}..${area.right.toFixed(0)}`);
+        if (el.scrollWidth > el.clientWidth + 1 && ['auto', 'scroll'].includes(getComputedStyle(el).overflowX))
+            problems.push(`${el.className || el.tagName} scrolls sideways (${el.scrollWidth} > ${el.clientWidth})`);
+    }
+    // Control text: every label, readout, option and button text of a visible control, and the picture.
+    const texts = [...e.querySelectorAll('.widget-label, .widget-readout, .widget-dropdown select, ' +
+                                         '.widget-toggle-button, .widget-checkbox label, .widget-select select')]
+        .filter(el => el.getBoundingClientRect().width > 0 && el.offsetParent !== null);
+    const picture = e.querySelector('.jupyter-matplotlib-canvas-div');
+    const boxes = texts.map(el => [el.textContent.trim() || el.className, box(el.getBoundingClientRect())]);
+    if (picture) boxes.push(['the picture', box(picture.getBoundingClientRect())]);
+    const overlap = (a, b) => Math.min(a.r, b.r) - Math.max(a.l, b.l) > 1 && Math.min(a.b, b.b) - Math.max(a.t, b.t) > 1;
+    for (let i = 0; i < boxes.length; i++)
+        for (let j = i + 1; j < boxes.length; j++) {
+            const [a, ra] = boxes[i], [b, rb] = boxes[j];
+            const inside = (p, q) => p.l >= q.l && p.r <= q.r && p.t >= q.t && p.b <= q.b;  // nested elements
+            if (overlap(ra, rb) && !inside(ra, rb) && !inside(rb, ra)) problems.push(`"${a}" overlaps "${b}"`);
+        }
+    if (!picture) problems.push('no picture');
+    return problems;
+}"""
+
+
+def test_every_explorer_fits_1280x800_with_the_file_browser_open(lab, page, page_errors, tmp_path):
+    page.set_viewport_size({"width": 1280, "height": 800})
+    _open(page, lab, EXPLORERS, "fit")
+    assert page.locator(".jp-FileBrowser").is_visible(), "the file browser should be open beside the notebook"
+    _run_all_cells(page, 1 + len(EXPLORER_NAMES))
+    _assert_no_widget_or_stderr_errors(page, page_errors)
+
+    explorers = page.locator(".jp-OutputArea-output > .widget-vbox.course-explorer")
+    assert explorers.count() == len(EXPLORER_NAMES)
+    problems = {}
+    for name, k in zip(EXPLORER_NAMES, range(explorers.count())):
+        explorer = explorers.nth(k)
+        explorer.scroll_into_view_if_needed()
+        canvas = explorer.locator(".jupyter-matplotlib-canvas-div canvas").first
+        canvas.wait_for()
+        page.wait_for_function(_CANVAS_DRAWN, arg=canvas.element_handle())
+        _screenshot(explorer, tmp_path / f"{name}.png")
+        found = explorer.evaluate(_FIT_PROBLEMS)
+        if found:
+            problems[name] = found
+    assert not problems, "explorers that do not fit 1280x800 (screenshots in " + str(tmp_path) + "):\n" + \
+        "\n".join(f"{name}: " + "; ".join(p[:4]) for name, p in problems.items())

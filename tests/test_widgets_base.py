@@ -76,3 +76,21 @@ def test_setting_several_controls_at_once_runs_one_update_with_all_new_values():
         assert "'z'" in str(exc) and "'x'" in str(exc)
     else:
         raise AssertionError("an unknown control name must raise KeyError")
+
+
+def test_a_slider_move_is_blitted_and_shows_the_same_pixels_as_drawing_the_whole_figure():
+    """`Explorer.draw` draws the changed (animated) artists over a cached picture of the rest; only when something
+    else changed (here the legend, when the bold line changes) is the whole figure drawn again."""
+    from course_lib.widgets import ema_explorer
+
+    app = ema_explorer(beta=0.9)
+    assert app.draw() is True  # the first picture is drawn whole
+    app.controls["beta"].value = 0.95
+    assert app.draw() is False  # limits, legend and titles unchanged: blitted
+    blitted = np.asarray(app.figure.canvas.buffer_rgba()).copy()
+    app.figure.stale = True
+    assert app.draw() is True
+    np.testing.assert_array_equal(blitted, np.asarray(app.figure.canvas.buffer_rgba()))
+
+    app.controls["bias_correction"].value = not app.controls["bias_correction"].value  # a new legend
+    assert app.draw() is True

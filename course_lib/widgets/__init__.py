@@ -1,7 +1,8 @@
 """Interactive explorations for the lecture notebooks, one function per question.
 
 Each function returns an `Explorer` (an ipywidgets VBox) with `controls`, `figure` and `artists` reachable from
-Python. In JupyterLab run ``%matplotlib widget`` first for live figures.
+Python. In a notebook the figure is a live ipympl canvas whatever pyplot's backend is (``%matplotlib inline``
+included): each explorer makes its own (see `_explorer`).
 
 - `ema_explorer`: how beta trades smoothness for lag, and why bias correction is needed (deck 000).
 - `step_size_explorer`: gradient descent as the step passes eta_opt and 2 eta_opt (deck 004).

@@ -16,7 +16,7 @@ import ipywidgets as widgets
 
 from course_lib import _validate, activations
 from course_lib.plots import COLORS, plot_activation
-from course_lib.widgets._explorer import Explorer, make_figure
+from course_lib.widgets._explorer import Explorer, make_figure, steady_legend, steady_limits
 
 __all__ = ["activation_explorer", "QUESTION", "NAMES", "PARAMETERS", "activation_pair"]
 
@@ -102,13 +102,14 @@ def activation_explorer(name="sigmoid", threshold=0.01, *, slope=0.1, alpha=1.0,
         y, dy = f(_X), f_prime(_X)
         line_f.set_ydata(y)
         line_df.set_ydata(dy)
-        setting = ", ".join(f"{k}={v:g}" if not isinstance(v, bool) else f"{k}={v}" for k, v in params.items())
-        line_f.set_label(f"{current}(x)" + (f"  [{setting}]" if setting else ""))
+        # The legend names the activation; its parameter is on its slider (a legend that changed with every
+        # slider move would mean drawing the whole figure each time).
+        line_f.set_label(f"{current}(x)")
         line_df.set_label(f"{current}'(x)")
-        ax.legend(loc="upper left", fontsize="small")
+        steady_legend(ax, loc="upper left", fontsize="small")
         low, high = min(y.min(), dy.min(), 0.0), max(y.max(), dy.max(), 1.0)
         pad = 0.06 * (high - low)
-        ax.set_ylim(low - pad, high + pad)
+        steady_limits(ax, low - pad, high + pad)
 
         regions = _regions(current, values["threshold"], params)
         visible = [(max(lo, _X[0]), min(hi, _X[-1])) for lo, hi in regions if hi > _X[0] and lo < _X[-1]]

@@ -31,7 +31,7 @@ import numpy as np
 from course_lib import _validate
 from course_lib.layers import batchnorm_forward
 from course_lib.plots import COLORS
-from course_lib.widgets._explorer import Explorer, make_figure
+from course_lib.widgets._explorer import Explorer, make_figure, steady_limits
 
 __all__ = ["batchnorm_explorer", "QUESTION", "POPULATION_MEAN", "POPULATION_VAR", "MAX_STEPS", "SHOWN_BATCHES",
            "EPS", "sample_inputs", "explorer_data", "running_statistics"]
@@ -123,7 +123,7 @@ def batchnorm_explorer(momentum=0.1, steps=10, mode="eval", gamma=1.0, beta=0.0,
     ax_in.set_xlim(*_BEFORE_RANGE)
     ax_in.set_xlabel("input x")
     ax_in.set_ylabel("count")
-    ax_in.set_title("before batch norm", fontsize="medium")
+    ax_in.set_title("before batch norm", fontsize="small")
     ax_in.legend(loc="upper right", fontsize="x-small")
 
     _, _, after = ax_out.hist(np.zeros(1), bins=_BINS, range=_AFTER_RANGE, color=COLORS["blue"])
@@ -142,7 +142,7 @@ def batchnorm_explorer(momentum=0.1, steps=10, mode="eval", gamma=1.0, beta=0.0,
     ax_run.set_xlim(0, MAX_STEPS)
     ax_run.set_ylim(-0.3, 1.25 * max(POPULATION_MEAN, POPULATION_VAR))
     ax_run.set_xlabel("training batches seen k")
-    ax_run.set_title("running statistics (dotted: population)", fontsize="medium")
+    ax_run.set_title("running statistics\n(dotted: population)", fontsize="small")
     ax_run.legend(loc="lower right", fontsize="x-small")
 
     artists = {"before": before, "after": after, "mean_used": mean_used, "target": target,
@@ -181,15 +181,15 @@ def batchnorm_explorer(momentum=0.1, steps=10, mode="eval", gamma=1.0, beta=0.0,
         results.update(x=x, out=out, running_mean=float(rm[0]), running_var=float(rv[0]))
 
         top = _histogram_into(after, out[:, 0], _AFTER_RANGE)
-        ax_out.set_ylim(0, 1.08 * top)
+        steady_limits(ax_out, 0, 1.08 * top)
         mean_used.set_xdata([subtracted, subtracted])
         target.set_xdata([b[0], b[0]])
         run_mean.set_ydata(means)
         run_var.set_ydata(variances)
         now.set_xdata([k, k])
         now_markers.set_data([k, k], [means[k], variances[k]])
-        ax_out.set_title(f"after ({values['mode']}): mean {out.mean():+.3f}, std {out.std():.3f}",
-                         fontsize="medium")
+        ax_out.set_title(f"after ({values['mode']}):\nmean {out.mean():+.3f}, std {out.std():.3f}",
+                         fontsize="small")
         weight = (1.0 - m) ** k
         return (f"subtracted: {used} · after k = {k} batches running_mean = {rm[0]:.3f} (population "
                 f"{POPULATION_MEAN:g}), running_var = {rv[0]:.3f} (population {POPULATION_VAR:g}); the start "

@@ -28,7 +28,7 @@ from matplotlib.colors import Normalize
 from course_lib import _validate
 from course_lib.layers import dropout_forward
 from course_lib.plots import COLORS
-from course_lib.widgets._explorer import Explorer, make_figure
+from course_lib.widgets._explorer import Explorer, make_figure, steady_limits
 
 __all__ = ["dropout_explorer", "QUESTION", "GRID", "N_MASKS", "hidden_layer"]
 
@@ -109,7 +109,7 @@ def dropout_explorer(p=0.5, inverted=True, mask_seed=0, *, seed=0):
                                       inverted=inv)
         grid.set_data(np.ma.masked_where(mask == 0.0, shown).reshape(GRID))
         n_dropped = int(np.sum(mask == 0.0))
-        ax_grid.set_title(f"one mask: {n_dropped} of {h.size} units dropped (grey)", fontsize="medium")
+        ax_grid.set_title(f"one mask: {n_dropped} of {h.size} units dropped (grey)", fontsize="small")
 
         if cache["key"] != (drop, inv):  # the mask seed alone leaves the many masks as they are
             rng = np.random.default_rng(seed + 1)
@@ -132,8 +132,8 @@ def dropout_explorer(p=0.5, inverted=True, mask_seed=0, *, seed=0):
             rect.set_x(left)
             rect.set_width(right - left)
             rect.set_height(count)
-        ax_hist.set_xlim(edges[0], edges[-1])
-        ax_hist.set_ylim(0, 1.1 * counts.max())
+        steady_limits(ax_hist, edges[0], edges[-1], which="x", fill=0.6, headroom=0.15)
+        steady_limits(ax_hist, 0, 1.1 * counts.max())
         train_mean.set_xdata([mean, mean])
         test_output.set_xdata([test, test])
         forgotten.set_xdata([wrong, wrong])

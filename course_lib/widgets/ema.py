@@ -17,7 +17,7 @@ import ipywidgets as widgets
 
 from course_lib import _validate, ema as ema_lib
 from course_lib.plots import COLORS
-from course_lib.widgets._explorer import Explorer, make_figure
+from course_lib.widgets._explorer import Explorer, make_figure, steady_legend
 
 __all__ = ["ema_explorer", "QUESTION", "BETAS", "noisy_signal"]
 
@@ -97,7 +97,7 @@ def ema_explorer(beta=0.9, bias_correction=True, *, steps=250, seed=0):
         bold, faint = (corrected, uncorrected) if values["bias_correction"] else (uncorrected, corrected)
         bold.set(linewidth=2.2, alpha=1.0, linestyle="-", zorder=3)
         faint.set(linewidth=1.0, alpha=0.6, linestyle="--", zorder=2)
-        ax.legend(loc="lower right", fontsize="small")  # rebuilt so that it shows the current line styles
+        steady_legend(ax, loc="lower right", fontsize="small")  # made again when the line styles change
 
         n = ema_lib.window(b)
         window_line.set_xdata([n, n])

@@ -26,7 +26,7 @@ import ipywidgets as widgets
 
 from course_lib import _validate
 from course_lib.graph import Value, box_text, draw, topological_order
-from course_lib.widgets._explorer import Explorer, make_figure
+from course_lib.widgets._explorer import Explorer, make_figure, steady_limits
 
 __all__ = ["graph_viewer", "QUESTION", "EXPRESSIONS", "build_expression"]
 
@@ -129,8 +129,8 @@ def graph_viewer(expression="neuron", **values):
             drawing = draw(out, ax=ax)
             pictures[current] = (drawing, [drawing.boxes[node] for node in order], (ax.get_xlim(), ax.get_ylim()))
         drawing, boxes, (xlim, ylim) = pictures[current]
-        ax.set_xlim(xlim)
-        ax.set_ylim(ylim)
+        steady_limits(ax, *xlim, which="x", fill=1.0, headroom=0.0)  # set only when they differ: a slider keeps
+        steady_limits(ax, *ylim, fill=1.0, headroom=0.0)             # them, and is drawn by blitting
         artists["drawing"] = drawing
         return boxes
 
@@ -155,4 +155,6 @@ def graph_viewer(expression="neuron", **values):
         return html.escape(f"f = {out.data:.4g} · {grads}")
 
     show_inputs(expression)
-    return Explorer(QUESTION, controls, fig, artists, update)
+    # Only the boxes change with a slider. The arrows stay in the cached picture: each one is clipped against the
+    # boxes it joins, which costs milliseconds per arrow, and the boxes (opaque, above them) cover their ends.
+    return Explorer(QUESTION, controls, fig, artists, update, animated=lambda: artists["boxes"])

@@ -35,7 +35,7 @@ import numpy as np
 from course_lib import _validate, init as init_lib
 from course_lib.model import MLP
 from course_lib.plots import plot_layer_statistics
-from course_lib.widgets._explorer import Explorer, make_figure
+from course_lib.widgets._explorer import Explorer, make_figure, steady_limits
 
 __all__ = ["init_explorer", "QUESTION", "SCHEMES", "ACTIVATIONS", "MAX_DEPTH", "VALUE_RANGES", "input_batch"]
 
@@ -138,8 +138,8 @@ def init_explorer(scheme="normal", scale=0.01, depth=10, activation="tanh", *, w
                 rect.set_x(left)
                 rect.set_width(right - left)
                 rect.set_height(count)
-            ax.set_xlim(low, high)
-            ax.set_ylim(0.0, 1.05 * max(int(counts[l].max()), 1))
+            steady_limits(ax, low, high, which="x", fill=1.0, headroom=0.0)  # set only when it differs
+            steady_limits(ax, 0.0, 1.05 * max(int(counts[l].max()), 1), fill=0.6)
             _, mean, std = table[l]
             zeros = f", {np.mean(layers[l] == 0.0):.0%} are 0" if act == "relu" else ""
             ax.set_title(f"layer {l + 1}{zeros}\nmean {mean:+.3f}\nstd {std:.3g}", fontsize="small")

@@ -31,7 +31,7 @@ import ipywidgets as widgets
 
 from course_lib import _validate, landscapes, optim
 from course_lib.plots import color, plot_landscape, plot_trajectory
-from course_lib.widgets._explorer import Explorer, make_figure
+from course_lib.widgets._explorer import Explorer, make_figure, steady_legend, steady_limits
 
 __all__ = ["optimizer_race", "QUESTION", "PRESETS", "SUGGESTED", "hyperparameters", "optimizer_factory"]
 
@@ -245,12 +245,12 @@ def optimizer_race(landscape=None, optimizers=None, lr=None, beta=None, steps=No
             else:
                 outcome = f"f − f* = {run.final_value - run.f_star:.2g} after {run.steps} steps"
             report.append(f"<b>{name}</b>: {outcome}")
-        ax_path.legend(handles=shown + [start_marker], loc="upper right", fontsize="small")
-        ax_cost.set_xlim(0, values["steps"])
+        steady_legend(ax_path, handles=shown + [start_marker], loc="upper right", fontsize="small")
+        steady_limits(ax_cost, 0, values["steps"], which="x", headroom=0.0)
         if gaps:
             every = np.concatenate(gaps)
             low, high = float(every.min()), float(every.max())
-            ax_cost.set_ylim(max(low, _GAP_FLOOR) / 3.0, high * 3.0)
+            steady_limits(ax_cost, max(low, _GAP_FLOOR) / 3.0, high * 3.0, log=True, fill=0.4, headroom=0.15)
         if not selected:
             return "choose at least one optimizer"
         return " · ".join(report)

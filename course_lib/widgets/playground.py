@@ -32,7 +32,7 @@ from course_lib.data import make_circles, make_moons, make_spiral, make_xor
 from course_lib.model import MLP
 from course_lib.plots import COLORS, plot_decision_boundary, update_decision_boundary
 from course_lib.train import fit
-from course_lib.widgets._explorer import Explorer, make_figure
+from course_lib.widgets._explorer import Explorer, make_figure, steady_limits
 
 __all__ = ["training_playground", "QUESTION", "DATASETS", "ACTIVATIONS", "BATCH_SIZES", "parse_hidden",
            "build_model"]
@@ -238,11 +238,11 @@ def training_playground(dataset="spiral", hidden="64,64", activation="relu", opt
         cost_line.set_data(epochs_done, snapshot["cost"])
         acc_line.set_data(epochs_done, snapshot["accuracy"])
         for ax in (ax_cost, ax_acc):
-            ax.set_xlim(0, n_epochs + 1)
+            steady_limits(ax, 0, n_epochs + 1, which="x", fill=1.0, headroom=0.0)  # set only when it differs
         costs = np.asarray(snapshot["cost"], dtype=float)
         costs = costs[np.isfinite(costs) & (costs > 0)]
         if costs.size:
-            ax_cost.set_ylim(costs.min() / 1.5, costs.max() * 1.5)
+            steady_limits(ax_cost, costs.min() / 1.5, costs.max() * 1.5, log=True, fill=0.6)
 
     def update(values):
         with lock:

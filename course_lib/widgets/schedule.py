@@ -37,7 +37,7 @@ from course_lib.data import make_spiral
 from course_lib.model import MLP
 from course_lib.plots import COLORS
 from course_lib.train import fit
-from course_lib.widgets._explorer import Explorer, make_figure
+from course_lib.widgets._explorer import Explorer, make_figure, steady_limits
 
 __all__ = ["schedule_explorer", "QUESTION", "SUGGESTED", "train_under", "make_schedule"]
 
@@ -267,11 +267,11 @@ def schedule_explorer(name="step", epochs=60, **params):
         loss_line.set_data(np.arange(history.epochs_run), history.cost)
         loss_constant.set_data(np.arange(history_constant.epochs_run), history_constant.cost)
         for ax in (ax_lr, ax_loss):
-            ax.set_xlim(0, n_epochs)
-        ax_lr.set_ylim(0.0, 1.08 * max(float(rates.max()), rates[0]))
+            steady_limits(ax, 0, n_epochs, which="x", headroom=0.0)
+        steady_limits(ax_lr, 0.0, 1.08 * max(float(rates.max()), rates[0]))
         costs = np.concatenate([history.cost, history_constant.cost])
         costs = costs[np.isfinite(costs)]
-        ax_loss.set_ylim(0.0, 1.08 * float(costs.max()) if costs.size else 1.0)
+        steady_limits(ax_loss, 0.0, 1.08 * float(costs.max()) if costs.size else 1.0)
 
         def outcome(h):
             if h.epochs_run < n_epochs:
