@@ -111,9 +111,10 @@ def step_size_explorer(ratio=0.9, condition=10.0, *, steps=30):
         shallow = abs(1.0 - eta)  # the factor along the shallow direction (eigenvalue 1)
         slowest = max(abs(factor), shallow)
         stopped = f" · the 2-D run left the window after {run.steps} steps" if run.diverged else ""
-        return (f"η = {eta:.4g} = {r:.2f} η_opt (η_opt = 1/λ = {1 / lam:.4g}) · <b>{regime}</b> · "
+        return (f"η = {eta:.4g} = {r:.2f} η_opt of the 1-D problem (1/λ = {1 / lam:.4g}, the steep direction's "
+                f"η_i,opt) · <b>{regime}</b> · "
                 f"|1 − ηλ| = {abs(factor):.3f} (steep), |1 − η| = {shallow:.3f} (shallow): in 2-D the error is "
-                f"multiplied by {slowest:.3f} per step in the slowest direction{stopped} · the best 2-D step, "
-                f"2/(1+κ), is {2.0 * kappa / (1.0 + kappa):.2f} η_opt")
+                f"multiplied by {slowest:.3f} per step in the slowest direction{stopped} · the 2-D problem's "
+                f"η_opt = 2/(λ_min + λ_max) = 2/(1+κ) is {2.0 * kappa / (1.0 + kappa):.2f} times the 1-D one")
 
     return Explorer(QUESTION, controls, fig, artists, update)
