@@ -388,7 +388,8 @@ WRONG = {  # part -> (old text, new text) in the solution cell: a wrong answer
 }
 BLANK_CHECKS = ("\n\ncheck_function.__code__ = (lambda *a, **k: True).__code__\n"
                 "check_close.__code__ = (lambda *a, **k: True).__code__\n"
-                "check_true.__code__ = (lambda *a, **k: True).__code__\n")
+                "check_true.__code__ = (lambda *a, **k: True).__code__\n"
+                "check_outputs.__code__ = (lambda *a, **k: True).__code__\n")
 
 
 def _gid(cell):
