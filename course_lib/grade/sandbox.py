@@ -257,13 +257,14 @@ class Cgroups:
         self.memory_parent, self.pids_parent = memory_parent, pids_parent
 
     @classmethod
-    def create(cls):
+    def create(cls, command="course-grade"):
+        """The groups of one run of `command` ('course-grade', 'course-verify') in this process, or None."""
         if not sys.platform.startswith("linux") or os.geteuid() != 0:
             return None
         memory, pids = _own_cgroup("memory"), _own_cgroup("pids")
         if memory is None or not (memory / "memory.limit_in_bytes").exists():
             return None
-        name = f"course-grade-{os.getpid()}"
+        name = f"{command}-{os.getpid()}"
         try:
             (memory / name).mkdir(exist_ok=True)
         except OSError:
