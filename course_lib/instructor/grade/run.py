@@ -231,7 +231,7 @@ def _job(sub, fingerprint, course, out, work, cell_timeout, kernels=(), box=None
     kernel_cache.seed(inside / _PRIVATE["NUMBA_CACHE_DIR"], kernels)
     if box and box["uid"]:
         sandbox.give(inside, box["uid"])
-    package_parent = str(Path(__file__).resolve().parents[2])
+    package_parent = str(Path(__file__).resolve().parents[3])  # the folder holding course_lib/
     env["PYTHONPATH"] = os.pathsep.join(p for p in (package_parent, env.get("PYTHONPATH")) if p)
     env["PYTHONHASHSEED"] = "0"  # the same submission gives the same run
     env["PYTHONNOUSERSITE"] = "1"
@@ -249,7 +249,7 @@ class Isolation:
     def __init__(self, limits, secrets, enabled=True):
         self.limits = limits
         self.support = sandbox.probe() if enabled else sandbox.Support(False, sandbox.OFF, "turned off")
-        package_dir = Path(__file__).resolve().parents[1]
+        package_dir = Path(__file__).resolve().parents[2]  # course_lib/
         self.hidden = [str(Path(p).resolve()) for p in secrets]
         self.readonly = [str(p) for p in sandbox.readonly_paths(secrets, package_dir)] if self.support.sandbox else []
         self.cgroups = sandbox.Cgroups.create() if self.support.sandbox else None

@@ -30,7 +30,7 @@ HUB_DIR = ".hub"  # git-ignored: the proxy's node modules and the hub's state
 PROXY_PACKAGE = "configurable-http-proxy@4"
 EXCHANGE = "/srv/nbgrader/exchange"
 COURSE_ID = "nn-training"
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]  # the repository: course_lib/instructor/classroom/hub.py
 
 
 class HubError(Exception):

@@ -236,7 +236,7 @@ class Sandbox:
         memory, processes, file_size, cpu = self.limits.to_env(own_uid=True, cgroup=bool(procs)).split(",")
         limit = ["prlimit", f"--nproc={processes}", f"--fsize={file_size}", f"--cpu={cpu}"]
         limit += [f"--as={memory}"] if int(memory) else []
-        package_dir = Path(__file__).resolve().parent
+        package_dir = Path(__file__).resolve().parents[1]  # course_lib/
         readonly = sandbox.readonly_paths(secrets, package_dir)
         self.prefix = (sandbox.join(procs) + limit + ["--"]
                        + sandbox.command(self.course, [], self.uid, readonly, hidden=[str(Path(p).resolve())
