@@ -13,7 +13,7 @@ never gets a gradebook.db or nbgrader's working folders. Around it this module m
   can compare a fresh generation with what is committed;
 - safe: everything is generated and checked before anything in assignments/ is touched; each assignment folder is
   then replaced by renaming a complete new copy into place, so a failure leaves the committed release as it was;
-- free of answer keys: a source notebook with EXPECTED blocks (`course_lib.expected`) is run, solutions in place,
+- free of answer keys: a source notebook with EXPECTED blocks (`instructor.expected`) is run, solutions in place,
   and each block is replaced by the literal values it computed (the reference and mistake code stays behind);
   while it runs, the first calls of every solution function are recorded, and the released notebook is then run
   too: every function or callable a released cell defines is tried on those inputs, and one that reproduces a
@@ -38,7 +38,7 @@ import nbformat
 from nbformat.v4 import new_code_cell
 from nbformat.v4.rwbase import rejoin_lines, strip_transient
 
-from course_lib import expected
+from course_lib.instructor import expected
 
 SOURCE_DIR = "solutions"
 RELEASE_DIR = "assignments"
@@ -237,7 +237,7 @@ def find_leak(released, secrets):
 # ----------------------------------------------------------------------------------------------------------------
 # EXPECTED blocks: running the source notebook, writing its numbers into the release, trying the release's callables
 
-_EXPECTED = "__import__('course_lib.expected').expected"
+_EXPECTED = "__import__('course_lib.instructor.expected').instructor.expected"
 
 
 def _label(cell, index):
@@ -249,7 +249,7 @@ def has_expected(nb):
 
 
 def _top_level_defs(source):
-    from course_lib.grade.scan import _python
+    from course_lib.instructor.grade.scan import _python
 
     tree = _python(source)
     if tree is None:
@@ -259,7 +259,7 @@ def _top_level_defs(source):
 
 def _bound_names(source):
     """Names a released cell binds at its top level other than by import (def, class, assignment, for, with)."""
-    from course_lib.grade.scan import _python
+    from course_lib.instructor.grade.scan import _python
 
     tree = _python(source)
     names = []
@@ -372,7 +372,7 @@ def released_answers(nb, folder, shown, calls, workdir):
 # Running nbgrader in a temporary course folder
 
 _CONFIG = """\
-# Written by course_lib.release for a temporary course folder; the course's own settings come first.
+# Written by course_lib.instructor.release for a temporary course folder; the course's own settings come first.
 c = get_config()  # noqa: F821
 {load}
 c.CourseDirectory.root = {root!r}
@@ -385,7 +385,7 @@ def run_nbgrader(course, *args, timeout=None, prefix=(), env=None):
     The course layout and database are given on the command line, which overrides any config file. nbgrader calls
     the `alembic` program, so the folder of this Python's scripts goes first on PATH; JUPYTER_CONFIG_DIR points at
     an empty folder so that a personal ~/.jupyter/nbgrader_config.py cannot change what is generated.
-    `prefix` is put before the command (the sandbox `course verify` runs nbgrader in, `course_lib.grade.sandbox`)
+    `prefix` is put before the command (the sandbox `course verify` runs nbgrader in, `instructor.grade.sandbox`)
     and `env` added to its environment (that sandbox's private HOME and caches inside `course`).
     """
     course = Path(course)

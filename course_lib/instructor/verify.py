@@ -20,7 +20,7 @@ Manually graded answers are listed with their points but not scored.
 `grade_notebook` autogrades any submission for an assignment the same way and returns its per-cell scores, so a
 test can check that a partly completed notebook gets exactly the points of the parts it completed.
 
-Both run nbgrader in the sandbox `course grade` puts each student's kernel in (`course_lib.grade.sandbox`, see
+Both run nbgrader in the sandbox `course grade` puts each student's kernel in (`instructor.grade.sandbox`, see
 `Sandbox`): the code is the instructor's, but a cell that writes outside its folder, reads the course's
 solutions or reaches the network by mistake should fail here as it would when grading, not change the course.
 Where the machine offers no sandbox, nbgrader runs as before and the report says once, as a note, what is off.
@@ -36,9 +36,9 @@ from pathlib import Path
 
 import nbformat
 
-from course_lib.grade import kernel_cache, sandbox
-from course_lib.release import (RELEASE_DIR, SOURCE_DIR, ReleaseError, generate, nbgrader_errors, read_notebook,
-                                run_nbgrader, select, write_notebook)
+from course_lib.instructor.grade import kernel_cache, sandbox
+from course_lib.instructor.release import (RELEASE_DIR, SOURCE_DIR, ReleaseError, generate, nbgrader_errors,
+                                           read_notebook, run_nbgrader, select, write_notebook)
 
 CELL_TIMEOUT = 120  # seconds per cell: students' code may compile Numba kernels on first use
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -205,7 +205,7 @@ _PRIVATE = {"HOME": ".home", "IPYTHONDIR": ".ipython", "NUMBA_CACHE_DIR": ".numb
 
 
 class Sandbox:
-    """How `course verify` runs nbgrader: in `course grade`'s sandbox (`course_lib.grade.sandbox`) where the
+    """How `course verify` runs nbgrader: in `course grade`'s sandbox (`course_lib.instructor.grade.sandbox`) where the
     machine has one. nbgrader and the kernels it starts run as a uid of their own, without network, in their own
     PID namespace, under the grading limits (a cgroup or rlimits, through ``prlimit``), in a mount view where only
     the temporary course folder (given to that uid, with HOME, Jupyter's runtime folder and a Numba cache seeded
@@ -289,7 +289,7 @@ def _cell_outputs(path):
 
 def _recorded_grades(course, assignment, notebook, student):
     """{grade id: (auto score, max score, cell type)} that nbgrader recorded for one submitted notebook."""
-    from nbgrader.api import Gradebook, MissingEntry  # imported here: `import course_lib.verify` stays light
+    from nbgrader.api import Gradebook, MissingEntry  # imported here: `import course_lib.instructor.verify` stays light
 
     grades = {}
     with warnings.catch_warnings():

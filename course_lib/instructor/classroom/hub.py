@@ -179,7 +179,7 @@ def _new_gradebook(path, course_id):
     one, and the users' servers may not be able to run this environment's programs)."""
     if Path(path).exists():
         return
-    from course_lib.grade.gradebook import open_gradebook
+    from course_lib.instructor.grade.gradebook import open_gradebook
 
     with open_gradebook(f"sqlite:///{path}", course_id):
         pass
