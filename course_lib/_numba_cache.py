@@ -1,5 +1,8 @@
 """Keep Numba's on-disk cache honest for kernels that compile in code from other modules.
 
+This is kernel plumbing, not an instructor's tool: `model.py` and `losses.py` import it at import time, so it stays
+at the top of the package beside the kernels it serves.
+
 Numba decides whether a cached kernel is still valid by looking at the file that defines the kernel, and only that
 file. `model.py`'s forward/backward kernel inlines the activation formulas from `activations.py` and calls the loss
 kernels of `losses.py`; after an update that changes only `activations.py`, Numba would happily load the old

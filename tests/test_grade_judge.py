@@ -577,7 +577,8 @@ def test_any_answer_from_the_kernel_becomes_a_verdict(session, reply, words):
     runner = FakeRunner(reply)
     session.after_test(runner, a_test_cell("a"))
     verdict = session.verdicts["a"]
-    assert runner.client.expression.startswith("__import__('course_lib.grade.calls', fromlist=['calls']).replay(")
+    assert runner.client.expression.startswith(
+        "__import__('course_lib.instructor.grade.calls', fromlist=['calls']).replay(")
     if words is None:
         assert verdict == Verdict(True, 2)
     else:

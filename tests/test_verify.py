@@ -5,12 +5,14 @@ One fixture course holds a correct assignment and a broken one with a defect in 
 repository's own nbgrader_config.py, so the real settings are exercised too.
 """
 import shutil
+import socket
 
 import pytest
 from fixtures.nbgrader_course import MANUAL_POINTS, POINTS, make_course
 
 from conftest import ROOT
 from course_lib import cli
+from course_lib.grade import sandbox
 from course_lib.release import ReleaseError, read_notebook, release, write_notebook
 from course_lib.verify import grade_notebook, problems_in_test_cell, verify
 
@@ -194,3 +196,90 @@ def test_a_cell_that_checks_has_no_problems(source):
 ])
 def test_a_cell_that_cannot_fail_is_named_for_what_it_does(source, problem):
     assert any(p.startswith(problem) for p in problems_in_test_cell(source)), problems_in_test_cell(source)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# verify runs nbgrader in the sandbox of `course grade`
+
+SANDBOX = sandbox.probe()
+
+ATTACKS = '''\
+import os, socket
+assert double(2) == 4
+blocked = {{}}
+try:
+    open({outside!r}, "w").write("escaped")
+    blocked["write outside"] = False
+except OSError:
+    blocked["write outside"] = True
+try:
+    open({source!r}, "a").write("vandalised")
+    blocked["write the course"] = False
+except OSError:
+    blocked["write the course"] = True
+try:
+    open({source!r}).read()
+    blocked["read solutions"] = False
+except OSError:
+    blocked["read solutions"] = True
+try:
+    socket.create_connection(("127.0.0.1", {port}), timeout=5).sendall(b"escaped")
+    blocked["network"] = False
+except OSError:
+    blocked["network"] = True
+assert all(blocked.values()), blocked
+'''
+
+
+def _attack_course(root, outside, port):
+    """One assignment whose only test cell, run as the solution, tries to write outside its folder (into a folder
+    anyone may write), append to and read the course's own source notebook, and reach a listener of this test."""
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    source = root / "solutions" / "attack" / "attack.ipynb"
+    meta = {"grade": False, "solution": True, "locked": False, "grade_id": "double", "schema_version": 3}
+    cells = [new_code_cell("def double(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION",
+                           metadata={"nbgrader": meta}),
+             new_code_cell(ATTACKS.format(outside=str(outside), source=str(source), port=port),
+                           metadata={"nbgrader": dict(meta, grade=True, solution=False, locked=True,
+                                                      grade_id="test_double", points=1)})]
+    nb = new_notebook(cells=cells)
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    source.parent.mkdir(parents=True)
+    write_notebook(nb, source)
+    source.chmod(0o644)  # readable by anyone: only the mount view keeps the sandbox from it
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not SANDBOX.sandbox, reason=f"no sandbox on this machine: {SANDBOX.why}")
+def test_verify_runs_notebooks_where_they_cannot_write_outside_read_solutions_or_reach_the_network(tmp_path):
+    root, outside = tmp_path / "course", tmp_path / "outside"
+    outside.mkdir()
+    outside.chmod(0o777)  # writable by anyone: only the mount view keeps the sandbox out
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.1)
+    _attack_course(root, outside / "escaped.txt", listener.getsockname()[1])
+    before = snapshot(root)
+
+    report = verify(root=root)
+
+    ((assignment, cells_by_id),) = [cells(report, "attack")]
+    cell = cells_by_id["test_double"]
+    # the attacks fail inside (else the solution's test cell asserts), the blank release fails on double(2)
+    assert (cell.solution_score, cell.blank_score, cell.problems) == (1, 0, []), report.format()
+    assert assignment.ok and report.notes == []
+    assert snapshot(root) == before
+    assert list(outside.iterdir()) == []
+    with pytest.raises(socket.timeout):
+        listener.accept()
+    listener.close()
+
+
+def test_where_there_is_no_sandbox_verify_says_so_once(tmp_path, monkeypatch):
+    monkeypatch.setattr(sandbox, "probe", lambda: sandbox.Support(False, sandbox.OFF, "not root"))
+    (tmp_path / "solutions").mkdir()
+    report = verify(root=tmp_path)
+    assert report.ok and len(report.notes) == 1
+    assert report.format() == ("no assignments in solutions/\nnote: the notebooks' code is NOT sandboxed during "
+                               "verify on this machine (not root): " + report.notes[0].split("(not root): ")[1])
+    assert "nbgrader and its kernels run under your user" in report.notes[0]

@@ -1,14 +1,14 @@
 """`course grade`'s outside judgement: a part's verdict is decided in the grader's process, out of the student's reach.
 
 A test cell runs in the student's kernel, so student code can change what it checks (``check_close.__code__ =
-...``, a patched NumPy, a rewritten helper) however carefully the guard (`course_lib.grade.guard`) puts things
+...``, a patched NumPy, a rewritten helper) however carefully the guard (`instructor.grade.guard`) puts things
 back. The test cells stay, so that nbgrader's own ``autograde`` still works on the notebooks, but `course grade`
 also judges each part itself, in three steps:
 
 1. **record** (once per assignment, trusted): the instructor's source notebook runs in a kernel of its own with
-   every function of its solution cells wrapped (`course_lib.grade.calls`); each call a test cell makes (visible or
+   every function of its solution cells wrapped (`instructor.grade.calls`); each call a test cell makes (visible or
    hidden tests) is kept with its arguments and the solution's result, when both are plain data
-   (`course_lib.grade.plain`). Right after each test cell the recorded calls are replayed in that same kernel
+   (`course_lib.instructor.grade.plain`). Right after each test cell the recorded calls are replayed in that same kernel
    exactly as they will be in a student's, and only the calls the solution reproduces there are kept (this drops
    calls whose result depends on a random state or on the order of calls). The recording is stored with the
    template course in the grader's cache folder (never where a student's kernel can read it), in the plain-data
@@ -46,15 +46,15 @@ from pathlib import Path
 
 import numpy as np
 
-from course_lib.grade import plain
-from course_lib.grade.repair import grade_id, kind
+from course_lib.instructor.grade import plain
+from course_lib.instructor.grade.repair import grade_id, kind
 
 VERSION = "1"  # part of the recording's folder name: bump it when what is recorded changes
 RTOL, ATOL = 1e-7, 1e-12  # check_close's defaults: the least tolerance a part is judged with
 KEEP_PER_FUNCTION = 40  # calls kept per function and part: a spread of what the tests made
 RECORD_TIMEOUT = 600  # seconds per cell of the instructor's notebook while recording
 REPLY_CHARS = 48 * 2 ** 20  # largest answer read from a kernel (base64 text of at most ~36 MB)
-_CALLS = "__import__('course_lib.grade.calls', fromlist=['calls'])."
+_CALLS = "__import__('course_lib.instructor.grade.calls', fromlist=['calls'])."
 _UNFINISHED = ("TimeoutError", "DeadKernelError", "NotRun")  # a test cell that did not finish (see worker._error)
 _prepared = {}  # recording path -> (its SHA-256, its bytes), taken when this process recorded or first read it
 
@@ -303,7 +303,7 @@ def record(source, cwd, timeout=RECORD_TIMEOUT, kernel_name="python3"):
     calls. Returns {"version", "parts": {part: {"calls", "rtol", "atol"}}, "unjudged": {part: why}}."""
     from nbclient import NotebookClient
 
-    from course_lib.release import read_notebook
+    from course_lib.instructor.release import read_notebook
 
     nb = read_notebook(source)
     hide = test_names(nb)
@@ -358,10 +358,10 @@ def _write_atomic(path, data):
 
 
 def prepare(course, chosen, notes=None):
-    """Make sure every notebook of assignments `chosen` in the template `course` (from `course_lib.grade.run`)
+    """Make sure every notebook of assignments `chosen` in the template `course` (from `instructor.grade.run`)
     has its recording, recording the missing ones; remember their SHA-256 for `spec`. A notebook that cannot be
     recorded is judged by its test cells only, with a note in `notes`."""
-    from course_lib.release import RELEASE_DIR, SOURCE_DIR
+    from course_lib.instructor.release import RELEASE_DIR, SOURCE_DIR
 
     for aid in chosen:
         for source in sorted((Path(course) / SOURCE_DIR / aid).glob("*.ipynb")):
@@ -427,7 +427,7 @@ class Session:
                             f"({type(exc).__name__}: {exc}): its parts were judged inside the notebook only")
 
     def after_test(self, runner, cell):
-        """Replay the part of test `cell` in `runner`'s kernel (a `course_lib.grade.worker.Runner`) and judge it."""
+        """Replay the part of test `cell` in `runner`'s kernel (a `instructor.grade.worker.Runner`) and judge it."""
         part = grade_id(cell)
         if part not in self.parts or runner.client is None:
             return
@@ -456,7 +456,7 @@ class Session:
             self.verdicts[part] = Verdict(False, len(self.parts[part]["calls"]), str(exc))
 
     def apply(self, rows):
-        """Change the scores of `rows` (`course_lib.grade.worker.score_cells`) by the outside verdicts (see the
+        """Change the scores of `rows` (`instructor.grade.worker.score_cells`) by the outside verdicts (see the
         module doc); return the flags for the disagreements."""
         flags = [self.problem] if self.problem else []
         for row in rows:

@@ -7,7 +7,7 @@ training step looks like a hang. The tour below calls each public function that 
 float64 inputs (the course's default dtype, and the one every notebook uses; a kernel's float32 version still
 compiles on its first use).
 `course grade` runs it too, so that every student's run starts from compiled kernels
-(`course_lib.grade.kernel_cache`).
+(`course_lib.instructor.grade.kernel_cache`).
 
 `benchmarks.first_calls` times the same tour: that is the warm and cold start-up row of docs/performance.md.
 """

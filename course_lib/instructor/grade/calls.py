@@ -1,7 +1,7 @@
 """The outside judgement's code INSIDE a kernel: record the calls a test cell makes, or replay them.
 
-`course_lib.grade.judge` calls these functions through IPython's ``user_expressions`` (no input transformer sees
-them); every argument and result crosses as base64 text of a `course_lib.grade.plain` archive (no pickle).
+`instructor.grade.judge` calls these functions through IPython's ``user_expressions`` (no input transformer sees
+them); every argument and result crosses as base64 text of a `course_lib.instructor.grade.plain` archive (no pickle).
 
 Recording (the instructor's solution notebook, once per assignment):
 
@@ -31,7 +31,7 @@ import warnings
 
 import numpy as np
 
-from course_lib.grade import plain
+from course_lib.instructor.grade import plain
 
 MAX_CALLS = 400  # calls kept per (part, function) while recording; the grader keeps a spread of them
 MAX_CALL_BYTES = 2 * 2 ** 20  # a call whose arguments and result are larger is not kept

@@ -72,7 +72,7 @@ def start_lab(root, ip="127.0.0.1", port=0, no_browser=False, open_path=None):
 
 def _cmd_start(args):
     """Copy an assignment's release into the git-ignored work/ID/ (keeping what is there) and open it in the lab."""
-    from course_lib.classroom.start import StartError, start
+    from course_lib.instructor.classroom.start import StartError, start
 
     root = os.path.abspath(args.root)
     try:
@@ -91,7 +91,7 @@ def _cmd_start(args):
 
 def _cmd_release(args):
     """Regenerate assignments/ from solutions/ (or, with --check, report what is out of date)."""
-    from course_lib.release import ReleaseError, release
+    from course_lib.instructor.release import ReleaseError, release
 
     try:
         result = release(args.ids or None, root=args.root, check=args.check)
@@ -121,8 +121,8 @@ def _cmd_warmup(args):
 
 def _cmd_verify(args):
     """Release and autograde every assignment as its solution and as the blank release; print one table each."""
-    from course_lib.release import ReleaseError
-    from course_lib.verify import verify
+    from course_lib.instructor.release import ReleaseError
+    from course_lib.instructor.verify import verify
 
     try:
         report = verify(args.ids or None, root=args.root)
@@ -143,7 +143,7 @@ def _positive(text):
 
 def _cmd_grade(args):
     """Autograde every submission found in --submissions; print a progress bar, then the summary table."""
-    from course_lib.grade.run import GradeError, grade
+    from course_lib.instructor.grade.run import GradeError, grade
 
     try:
         run = grade(args.ids, args.submissions, root=args.root, out=args.out, jobs=args.jobs, db=args.db,
@@ -161,11 +161,11 @@ def _cmd_grade(args):
 def _as_nbgrader_leaves_it(run, args):
     """submitted/ with timestamp.txt and the hand-in times in the gradebook, as nbgrader's autograde leaves them
     (`gradebook.record` with the submission): formgrader then counts the submissions, late ones are late, and
-    Generate/Release Feedback work. (To move into course_lib.grade.run's `keep`, where each result is recorded.)"""
-    from course_lib.classroom.export import _course_id
-    from course_lib.grade import gradebook
-    from course_lib.grade.collect import collect
-    from course_lib.release import SOURCE_DIR, known_ids
+    Generate/Release Feedback work. (To move into grade.run's `keep`, where each result is recorded.)"""
+    from course_lib.instructor.classroom.export import _course_id
+    from course_lib.instructor.grade import gradebook
+    from course_lib.instructor.grade.collect import collect
+    from course_lib.instructor.release import SOURCE_DIR, known_ids
 
     if not run.results:
         return
@@ -187,7 +187,7 @@ def _as_nbgrader_leaves_it(run, args):
 def _mistakes_after_grading(run):
     """The class's mistakes report next to grades.csv (`course mistakes`), and its short table; a failure here
     is only a note: the grades are written already."""
-    from course_lib.grade.mistakes import write_report
+    from course_lib.instructor.grade.mistakes import write_report
 
     assignments = sorted({r["assignment"] for r in run.results})
     if not assignments:
@@ -203,7 +203,7 @@ def _mistakes_after_grading(run):
 
 def _cmd_mistakes(args):
     """Sum what `course grade` recorded into mistakes.csv and mistakes.html; print the short table."""
-    from course_lib.grade.mistakes import write_report
+    from course_lib.instructor.grade.mistakes import write_report
 
     out = os.path.abspath(args.out or args.root)
     summaries, table = write_report(out, args.ids or None)
@@ -218,7 +218,7 @@ def _cmd_mistakes(args):
 
 def _cmd_export(args):
     """Write the gradebook as a Canvas-style CSV (student rows, assignment columns, manual grades included)."""
-    from course_lib.classroom.export import ExportError, export_canvas
+    from course_lib.instructor.classroom.export import ExportError, export_canvas
 
     out = os.path.abspath(args.out or args.root)
     url = args.db or f"sqlite:///{os.path.join(out, 'gradebook.db')}"
@@ -245,7 +245,7 @@ def _cmd_export(args):
 
 def _cmd_hub(args):
     """Set up the classroom (users, exchange, the instructor's course folder) and run JupyterHub for it."""
-    from course_lib.classroom import hub
+    from course_lib.instructor.classroom import hub
 
     students = [s.strip() for s in args.students.split(",") if s.strip()]
     try:

@@ -26,7 +26,7 @@ A value must be a number, bool, str, None, a NumPy array (written with the exact
 dtype; the release needs ``np`` = numpy, which every notebook imports) or a tuple, list or dict of those;
 anything else is a release error naming the cell and the name.
 
-This module is used twice: by `course_lib.release` (finding blocks, rewriting cells) and inside the kernel that
+This module is used twice: by `instructor.release` (finding blocks, rewriting cells) and inside the kernel that
 runs the source notebook (`_capture`, `_record`, `_dump`).
 """
 import ast
@@ -124,8 +124,8 @@ def instrument(source, key, label="?"):
     lines = source.splitlines()
     for k, (start, end) in enumerate(blocks(source, label)):
         names = assigned_names("\n".join(lines[start + 1:end]), label)
-        lines[end] = (f"__import__('course_lib.expected').expected._capture(globals(), {f'{key}/{k}'!r}, "
-                      f"{label!r}, {names!r})")
+        lines[end] = (f"__import__('course_lib.instructor.expected').instructor.expected._capture(globals(), "
+                      f"{f'{key}/{k}'!r}, {label!r}, {names!r})")
     return "\n".join(lines)
 
 

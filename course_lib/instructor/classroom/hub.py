@@ -30,7 +30,7 @@ HUB_DIR = ".hub"  # git-ignored: the proxy's node modules and the hub's state
 PROXY_PACKAGE = "configurable-http-proxy@4"
 EXCHANGE = "/srv/nbgrader/exchange"
 COURSE_ID = "nn-training"
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]  # the repository: course_lib/instructor/classroom/hub.py
 
 
 class HubError(Exception):
@@ -179,7 +179,7 @@ def _new_gradebook(path, course_id):
     one, and the users' servers may not be able to run this environment's programs)."""
     if Path(path).exists():
         return
-    from course_lib.grade.gradebook import open_gradebook
+    from course_lib.instructor.grade.gradebook import open_gradebook
 
     with open_gradebook(f"sqlite:///{path}", course_id):
         pass

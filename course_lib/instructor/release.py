@@ -13,7 +13,7 @@ never gets a gradebook.db or nbgrader's working folders. Around it this module m
   can compare a fresh generation with what is committed;
 - safe: everything is generated and checked before anything in assignments/ is touched; each assignment folder is
   then replaced by renaming a complete new copy into place, so a failure leaves the committed release as it was;
-- free of answer keys: a source notebook with EXPECTED blocks (`course_lib.expected`) is run, solutions in place,
+- free of answer keys: a source notebook with EXPECTED blocks (`instructor.expected`) is run, solutions in place,
   and each block is replaced by the literal values it computed (the reference and mistake code stays behind);
   while it runs, the first calls of every solution function are recorded, and the released notebook is then run
   too: every function or callable a released cell defines is tried on those inputs, and one that reproduces a
@@ -38,10 +38,11 @@ import nbformat
 from nbformat.v4 import new_code_cell
 from nbformat.v4.rwbase import rejoin_lines, strip_transient
 
-from course_lib import expected
+from course_lib.instructor import expected
 
 SOURCE_DIR = "solutions"
 RELEASE_DIR = "assignments"
+COURSE_CONFIG = "course_nbgrader_config.py"  # the course's nbgrader_config.py, as copied into a temporary course
 MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS", "BEGIN MARK SCHEME",
            "END MARK SCHEME", "BEGIN EXPECTED", "END EXPECTED")
 _MARKER = re.compile("|".join(MARKERS), re.IGNORECASE)
@@ -236,7 +237,7 @@ def find_leak(released, secrets):
 # ----------------------------------------------------------------------------------------------------------------
 # EXPECTED blocks: running the source notebook, writing its numbers into the release, trying the release's callables
 
-_EXPECTED = "__import__('course_lib.expected').expected"
+_EXPECTED = "__import__('course_lib.instructor.expected').instructor.expected"
 
 
 def _label(cell, index):
@@ -248,7 +249,7 @@ def has_expected(nb):
 
 
 def _top_level_defs(source):
-    from course_lib.grade.scan import _python
+    from course_lib.instructor.grade.scan import _python
 
     tree = _python(source)
     if tree is None:
@@ -258,7 +259,7 @@ def _top_level_defs(source):
 
 def _bound_names(source):
     """Names a released cell binds at its top level other than by import (def, class, assignment, for, with)."""
-    from course_lib.grade.scan import _python
+    from course_lib.instructor.grade.scan import _python
 
     tree = _python(source)
     names = []
@@ -371,26 +372,29 @@ def released_answers(nb, folder, shown, calls, workdir):
 # Running nbgrader in a temporary course folder
 
 _CONFIG = """\
-# Written by course_lib.release for a temporary course folder; the course's own settings come first.
+# Written by course_lib.instructor.release for a temporary course folder; the course's own settings come first.
 c = get_config()  # noqa: F821
 {load}
 c.CourseDirectory.root = {root!r}
 """
 
 
-def run_nbgrader(course, *args, timeout=None):
+def run_nbgrader(course, *args, timeout=None, prefix=(), env=None):
     """Run `python -m nbgrader ARGS` in the temporary course folder `course`; return the CompletedProcess.
 
     The course layout and database are given on the command line, which overrides any config file. nbgrader calls
     the `alembic` program, so the folder of this Python's scripts goes first on PATH; JUPYTER_CONFIG_DIR points at
     an empty folder so that a personal ~/.jupyter/nbgrader_config.py cannot change what is generated.
+    `prefix` is put before the command (the sandbox `course verify` runs nbgrader in, `instructor.grade.sandbox`)
+    and `env` added to its environment (that sandbox's private HOME and caches inside `course`).
     """
     course = Path(course)
-    env = dict(os.environ)
-    env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
-    env["JUPYTER_CONFIG_DIR"] = str(course / ".jupyter")
+    environ = dict(os.environ)
+    environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + environ.get("PATH", "")
+    environ["JUPYTER_CONFIG_DIR"] = str(course / ".jupyter")
+    environ.update(env or {})
     (course / ".jupyter").mkdir(exist_ok=True)
-    command = [
+    command = [*prefix,
         sys.executable, "-m", "nbgrader", *args,
         f"--CourseDirectory.root={course}",
         f"--CourseDirectory.source_directory={SOURCE_DIR}",
@@ -400,7 +404,7 @@ def run_nbgrader(course, *args, timeout=None):
         f"--CourseDirectory.db_url=sqlite:///{course / 'gradebook.db'}",
     ]
     try:
-        return subprocess.run(command, cwd=course, env=env, capture_output=True, text=True, timeout=timeout,
+        return subprocess.run(command, cwd=course, env=environ, capture_output=True, text=True, timeout=timeout,
                               stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired:
         raise ReleaseError(f"nbgrader {args[0]} did not finish within {timeout} s") from None
@@ -466,8 +470,12 @@ def generate(root, ids, workdir, database=False, answers=None):
                 # the generated values are public: a line such as `mistakes = {` may also open an EXPECTED block
                 secrets[(aid, path.name)] -= {line.strip() for c in nb.cells for line in c.source.splitlines()}
             write_notebook(nb, path)
+    # the course's own settings, copied in: the course folder is out of sight where `course verify` runs nbgrader
     config = root / "nbgrader_config.py"
-    load = f"load_subconfig({str(config)!r})" if config.is_file() else ""
+    load = ""
+    if config.is_file():
+        shutil.copy(config, course / COURSE_CONFIG)
+        load = f"load_subconfig({str(course / COURSE_CONFIG)!r})"
     (course / "nbgrader_config.py").write_text(_CONFIG.format(load=load, root=str(course)))
 
     if ids:

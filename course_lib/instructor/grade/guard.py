@@ -3,7 +3,7 @@
 nbgrader runs the test cells in the same Python process as the student's code, so a solution cell can change what
 the tests see: rebind ``np.isclose``, replace ``check_close`` in the notebook's namespace, or register an IPython
 input transformer that blanks every later cell (an empty test cell raises nothing and earns full marks). The worker
-(`course_lib.grade.worker`) calls this module through IPython's ``user_expressions``, which are evaluated without
+(`instructor.grade.worker`) calls this module through IPython's ``user_expressions``, which are evaluated without
 passing through the input transformers:
 
 - `install()` once, before any cell runs: finds the IPython shell;
@@ -16,7 +16,7 @@ passing through the input transformers:
   flag the submission ("numpy.isclose was replaced").
 
 This is defence in depth, not a sandbox: code that runs in the kernel can always reach this module too. The static
-scan (`course_lib.grade.scan`) flags the usual ways of trying, and a flag sends the submission to a human.
+scan (`course_lib.instructor.grade.scan`) flags the usual ways of trying, and a flag sends the submission to a human.
 """
 import sys
 

@@ -103,7 +103,7 @@ def _copy_of(name, names, extra):
 
 def _nbgrader(student, assignment, folder, assignments):
     """One student's folder: each of the assignment's notebooks, and the other notebooks handed in. Copies and
-    renamed files are graded too and the best of them kept (`course_lib.grade.worker`), so work in
+    renamed files are graded too and the best of them kept (`course_lib.instructor.grade.worker`), so work in
     ``X-Copy1.ipynb`` is not lost when ``X.ipynb`` was left untouched."""
     names = assignments[assignment]
     present = {p.name: p for p in _notebooks(folder)}

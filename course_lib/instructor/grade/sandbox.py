@@ -6,7 +6,7 @@ daemon) every kernel `course grade` starts is::
     bwrap --unshare-pid --unshare-net --unshare-ipc --unshare-uts --die-with-parent --new-session
           --ro-bind <system, Python and course_lib only> --bind <the student's box> --proc /proc --dev /dev ...
           setpriv --reuid=U --regid=U --clear-groups --no-new-privs --bounding-set=-all --inh-caps=-all
-          python -m course_lib.grade.kernel -f <connection file>
+          python -m course_lib.instructor.grade.kernel -f <connection file>
 
 - its own user: a numeric uid of its own for each submission (no account needed), no groups, no capabilities;
 - its own mount view: read-only /usr, /etc, the Python installation, the virtual environment's site-packages and
@@ -17,7 +17,7 @@ daemon) every kernel `course grade` starts is::
   the worker uses jupyter_client's ``ipc`` transport);
 - its own PID namespace: when the kernel is shut down or restarted, or the grader dies (``--die-with-parent``),
   every process it started goes with it, ``setsid`` and double forks included;
-- limits (`Limits`, applied by `course_lib.grade.kernel` before any cell runs, as hard rlimits): address space
+- limits (`Limits`, applied by `instructor.grade.kernel` before any cell runs, as hard rlimits): address space
   (memory, default 4 GiB), processes and threads of its uid (64), size of a file written (1 GiB), CPU seconds.
 
 Where that is not possible (not Linux, not root, no bwrap, namespaces refused) the kernel runs as before, in a
@@ -181,7 +181,7 @@ def readonly_paths(secrets, package_dir):
 
 
 def prefix(spec):
-    """The sandbox command to put before the kernel's argv, for a job's ``sandbox`` entry (see `course_lib.grade.run`)."""
+    """The sandbox command to put before the kernel's argv, for a job's ``sandbox`` entry (see `run`)."""
     return join(spec.get("cgroups")) + command(spec["box"], [], spec["uid"], spec["readonly"], hidden=spec["hidden"])
 
 
@@ -257,13 +257,14 @@ class Cgroups:
         self.memory_parent, self.pids_parent = memory_parent, pids_parent
 
     @classmethod
-    def create(cls):
+    def create(cls, command="course-grade"):
+        """The groups of one run of `command` ('course-grade', 'course-verify') in this process, or None."""
         if not sys.platform.startswith("linux") or os.geteuid() != 0:
             return None
         memory, pids = _own_cgroup("memory"), _own_cgroup("pids")
         if memory is None or not (memory / "memory.limit_in_bytes").exists():
             return None
-        name = f"course-grade-{os.getpid()}"
+        name = f"{command}-{os.getpid()}"
         try:
             (memory / name).mkdir(exist_ok=True)
         except OSError:

@@ -1,6 +1,6 @@
 """Start each student's private Numba cache with course_lib's compiled kernels, so they are not compiled again.
 
-Every grading worker gets an empty NUMBA_CACHE_DIR of its own (see `course_lib.grade.run`), so that a
+Every grading worker gets an empty NUMBA_CACHE_DIR of its own (see `course_lib.instructor.grade.run`), so that a
 ``cache=True`` function one student's notebook compiles can never be loaded in the next student's run. With
 NUMBA_CACHE_DIR set, though, Numba also looks for course_lib's OWN kernels there, not in the package's
 ``__pycache__`` folders; an empty folder would make every student's run compile them again (the MLP kernel alone
@@ -13,7 +13,7 @@ writes into its folder reaches nobody else. Numba checks every cached kernel aga
 (index files keep their times, so `course_lib._numba_cache`'s guard works on the copies too).
 
 The package's cache fills whenever course_lib runs without NUMBA_CACHE_DIR in the instructor's environment;
-`course grade` makes sure of it by running ``course warmup`` (`course_lib.warmup`) before the first student.
+`course grade` makes sure of it by running ``course warmup`` (`course_lib.instructor.warmup`) before the first student.
 """
 import shutil
 from pathlib import Path

@@ -1,6 +1,6 @@
 """Plain data to bytes and back, without pickle: how test inputs and results cross between the grader and a kernel.
 
-The outside judgement (`course_lib.grade.judge`) sends recorded inputs into a student's kernel and reads the
+The outside judgement (`course_lib.instructor.grade.judge`) sends recorded inputs into a student's kernel and reads the
 student's results back. Whatever comes back is untrusted, so it is never unpickled: a value is written as a ZIP
 archive (stored, not compressed) holding ``tree.json``, the structure, and one ``.npy`` file per NumPy array,
 read back with ``allow_pickle=False`` and caps on the sizes. Plain data is:

@@ -15,7 +15,7 @@ import csv
 import io
 from dataclasses import dataclass, field
 
-from course_lib.grade.gradebook import open_gradebook, with_driver
+from course_lib.instructor.grade.gradebook import open_gradebook, with_driver
 
 FIXED = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
 

@@ -1,18 +1,18 @@
 """`course grade`: autograde a whole class, each submission in a process of its own, and keep what was done.
 
-1. `collect` finds the submissions; nbgrader's generate_assignment (through `course_lib.release.generate`) builds
+1. `collect` finds the submissions; nbgrader's generate_assignment (through `instructor.release.generate`) builds
    a course with each assignment's source, release and a gradebook of its cells, kept in the user's cache folder
    (``~/.cache/course-grade/courses/<hash of the sources>``) for the next run.
 2. Each submission gets a fingerprint: the hash of its files, of the assignment's source notebook and of the grading
    settings. A submission whose fingerprint matches its state file (``OUT/.course-grade/<assignment>/<student>.json``)
    is not graded again; anything else is (``--force`` regrades everything).
-3. Up to ``jobs`` workers run at once (`course_lib.grade.worker`), each in its own process group with a private
+3. Up to ``jobs`` workers run at once (`instructor.grade.worker`), each in its own process group with a private
    HOME, IPYTHONDIR, NUMBA_CACHE_DIR, MPLCONFIGDIR and Jupyter folders and a wall-clock limit; a worker that
    exceeds it is killed with its whole process group, and the parts it had graded are kept (status ``timeout``).
-   The private Numba cache starts as a copy of course_lib's compiled kernels (`course_lib.grade.kernel_cache`).
+   The private Numba cache starts as a copy of course_lib's compiled kernels (`instructor.grade.kernel_cache`).
 4. As each result arrives its state file is written (atomically), it is recorded in the gradebook, and the progress
    bar moves: an interrupted run loses at most the submissions being graded at that moment.
-5. grades.csv (`course_lib.grade.report`) and the summary table cover every submission found, graded now or before.
+5. grades.csv (`instructor.grade.report`) and the summary table cover every submission found, graded now or before.
 
 The submissions folder is only ever read.
 """
@@ -32,12 +32,12 @@ from pathlib import Path
 
 from nbformat.v4 import new_notebook
 
-from course_lib.grade import gradebook, judge, kernel_cache, report, sandbox  # [judge hook: judge]
-from course_lib.grade.collect import CollectError, collect
-from course_lib.grade.repair import grade_id, kind
-from course_lib.grade.worker import unscored, write_atomic
-from course_lib.release import RELEASE_DIR, SOURCE_DIR, ReleaseError, generate, known_ids, read_notebook
-from course_lib.verify import CELL_TIMEOUT  # seconds per cell, as for `course verify`
+from course_lib.instructor.grade import gradebook, judge, kernel_cache, report, sandbox  # [judge hook: judge]
+from course_lib.instructor.grade.collect import CollectError, collect
+from course_lib.instructor.grade.repair import grade_id, kind
+from course_lib.instructor.grade.worker import unscored, write_atomic
+from course_lib.instructor.release import RELEASE_DIR, SOURCE_DIR, ReleaseError, generate, known_ids, read_notebook
+from course_lib.instructor.verify import CELL_TIMEOUT  # seconds per cell, as for `course verify`
 
 GRADER_VERSION = "2"  # part of every fingerprint: bump it when a change to the grader changes scores
 TIME_LIMIT = 1800.0  # seconds of wall-clock time per submission
@@ -231,7 +231,7 @@ def _job(sub, fingerprint, course, out, work, cell_timeout, kernels=(), box=None
     kernel_cache.seed(inside / _PRIVATE["NUMBA_CACHE_DIR"], kernels)
     if box and box["uid"]:
         sandbox.give(inside, box["uid"])
-    package_parent = str(Path(__file__).resolve().parents[2])
+    package_parent = str(Path(__file__).resolve().parents[3])  # the folder holding course_lib/
     env["PYTHONPATH"] = os.pathsep.join(p for p in (package_parent, env.get("PYTHONPATH")) if p)
     env["PYTHONHASHSEED"] = "0"  # the same submission gives the same run
     env["PYTHONNOUSERSITE"] = "1"
@@ -244,12 +244,12 @@ def _job(sub, fingerprint, course, out, work, cell_timeout, kernels=(), box=None
 
 
 class Isolation:
-    """How this run isolates students (`course_lib.grade.sandbox`): probed once; `note` says what is off."""
+    """How this run isolates students (`course_lib.instructor.grade.sandbox`): probed once; `note` says what is off."""
 
     def __init__(self, limits, secrets, enabled=True):
         self.limits = limits
         self.support = sandbox.probe() if enabled else sandbox.Support(False, sandbox.OFF, "turned off")
-        package_dir = Path(__file__).resolve().parents[1]
+        package_dir = Path(__file__).resolve().parents[2]  # course_lib/
         self.hidden = [str(Path(p).resolve()) for p in secrets]
         self.readonly = [str(p) for p in sandbox.readonly_paths(secrets, package_dir)] if self.support.sandbox else []
         self.cgroups = sandbox.Cgroups.create() if self.support.sandbox else None
@@ -325,7 +325,8 @@ def _log_tail(path, lines=5):
 def _warm_up(progress, notes):
     """`course warmup` in a process of its own (the tour seeds RNGs and imports everything; none of that belongs
     in the caller's process): course_lib's kernels get compiled into the package's cache, once."""
-    done = subprocess.run([sys.executable, "-m", "course_lib.cli", "warmup"] + ([] if progress else ["--quiet"]),
+    done = subprocess.run([sys.executable, "-m", "course_lib.instructor.cli", "warmup"]
+                          + ([] if progress else ["--quiet"]),
                           stdin=subprocess.DEVNULL, stdout=None if progress else subprocess.DEVNULL,
                           stderr=subprocess.PIPE, text=True)
     if done.returncode != 0:
@@ -364,7 +365,7 @@ def _run_workers(todo, course, out, tmp, jobs, cell_timeout, time_limit, on_resu
                 job_file, env = _job(sub, fingerprint, course, out, work, cell_timeout, kernels,
                                      isolation.job(number) if isolation else None)
                 with open(work / "worker.log", "wb") as log:
-                    proc = subprocess.Popen([sys.executable, "-m", "course_lib.grade.worker", str(job_file)],
+                    proc = subprocess.Popen([sys.executable, "-m", "course_lib.instructor.grade.worker", str(job_file)],
                                             cwd=work, env=env, stdin=subprocess.DEVNULL, stdout=log,
                                             stderr=subprocess.STDOUT, start_new_session=True)
                 running[proc] = (sub, fingerprint, json.loads(job_file.read_text()), time.monotonic())
@@ -414,7 +415,7 @@ def grade(ids=None, submissions=".", root=".", out=None, jobs=None, db=None, cel
 
     `out` (default: the course folder `root`) receives gradebook.db (unless `db` is a database URL),
     autograded/, feedback/, grades.csv and the state files. Raises GradeError when nothing can be graded.
-    Each student's kernel runs in a sandbox (`course_lib.grade.sandbox`, where the machine offers one) with at
+    Each student's kernel runs in a sandbox (`instructor.grade.sandbox`, where the machine offers one) with at
     most `memory` bytes (default 4 GiB) and `processes` processes and threads (default 64).
     """
     root = Path(root).resolve()

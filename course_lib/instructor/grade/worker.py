@@ -1,7 +1,7 @@
 """Grade one student's submission of one assignment, in a process of its own:
-``python -m course_lib.grade.worker JOB.json``.
+``python -m course_lib.instructor.grade.worker JOB.json``.
 
-The parent (`course_lib.grade.run`) starts one worker per submission, in a new process group, with a private HOME,
+The parent (`instructor.grade.run`) starts one worker per submission, in a new process group, with a private HOME,
 IPYTHONDIR, NUMBA_CACHE_DIR, MPLCONFIGDIR and Jupyter folders, so that nothing one student's code leaves behind
 (a Numba ``cache=True`` function compiled in a notebook, an IPython startup file, a matplotlib setting) reaches the
 next student. The worker
@@ -15,7 +15,7 @@ next student. The worker
      a new one is started, every cell that had finished is run again silently to rebuild the state, and grading
      continues after the stuck cell;
    - a cell that kills the kernel (``os._exit``, a crash in compiled code) is handled the same way;
-   - before every test cell the guard (`course_lib.grade.guard`) puts back whatever student code changed in NumPy,
+   - before every test cell the guard (`instructor.grade.guard`) puts back whatever student code changed in NumPy,
      course_lib, the tests' helper names and IPython's input transformers, and reports it;
 
 4. scores the test cells by nbgrader's rule (`nbgrader.utils.determine_grade`) after two documented changes:
@@ -50,10 +50,11 @@ from nbclient import NotebookClient  # noqa: E402
 from nbclient.exceptions import CellTimeoutError, DeadKernelError  # noqa: E402
 from nbformat.v4 import new_code_cell, new_notebook, new_output  # noqa: E402
 
-from course_lib.grade import judge, kernel, report, sandbox  # noqa: E402  [judge hook: judge]
-from course_lib.grade.repair import SubmissionError, grade_id, kind, load_submission, restore, role  # noqa: E402
-from course_lib.grade.scan import protected_names, scan  # noqa: E402
-from course_lib.release import read_notebook  # noqa: E402
+from course_lib.instructor.grade import judge, kernel, report, sandbox  # noqa: E402  [judge hook: judge]
+from course_lib.instructor.grade.repair import (SubmissionError, grade_id, kind, load_submission,  # noqa: E402
+                                               restore, role)
+from course_lib.instructor.grade.scan import protected_names, scan  # noqa: E402
+from course_lib.instructor.release import read_notebook  # noqa: E402
 
 OUTPUT_LIMIT = 100_000  # characters of stream output kept per cell; the rest is counted, not stored
 INTERRUPT_GRACE = 5.0  # seconds a kernel gets to answer after SIGINT before it is killed
@@ -61,7 +62,7 @@ GUARD_TIMEOUT = 30.0  # seconds for one call of the guard
 MAX_RESTARTS = 3  # kernel restarts per notebook; after that the remaining cells are not run
 READONLY_TIMEOUT = 600.0  # seconds for the instructor's read-only cells (imports may compile kernels); they run no
 #                           student code, so the per-cell timeout that stops students' loops does not apply to them
-_GUARD = "__import__('course_lib.grade.guard', fromlist=['guard'])."
+_GUARD = "__import__('course_lib.instructor.grade.guard', fromlist=['guard'])."
 
 
 class _GiveUp(Exception):
@@ -321,7 +322,7 @@ class Runner:
 
 
 def _message(cell):
-    from course_lib.verify import _first_line
+    from course_lib.instructor.verify import _first_line
 
     for output in cell.get("outputs", []):
         if output.output_type == "error":
@@ -450,7 +451,7 @@ def _points(rows):
 
 
 def grade_job(job):
-    """Grade the job's notebooks; return the result dict (see `course_lib.grade.run` for its fields).
+    """Grade the job's notebooks; return the result dict (see `course_lib.instructor.grade.run` for its fields).
 
     A notebook handed in more than once (``X.ipynb`` and ``X-Copy1.ipynb``, see `collect`) is graded in every
     copy and the copy with the most points kept (the one named as the assignment's on a tie); the others and their

@@ -13,12 +13,12 @@ submissions. One module per job:
 - `report`: feedback pages, grades.csv and the summary table;
 - `run`: all of it for a class, in parallel, regrading only what changed.
 
-``from course_lib.grade import grade`` is the entry point; `course grade --help` describes the command.
+``from course_lib.instructor.grade import grade`` is the entry point; `course grade --help` describes the command.
 """
 
 
 def grade(*args, **kwargs):
-    """See `course_lib.grade.run.grade` (imported on first use: `import course_lib.grade` stays light)."""
-    from course_lib.grade.run import grade as run
+    """See `instructor.grade.run.grade` (imported on first use: `import course_lib.instructor.grade` stays light)."""
+    from course_lib.instructor.grade.run import grade as run
 
     return run(*args, **kwargs)

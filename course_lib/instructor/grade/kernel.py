@@ -6,7 +6,7 @@ limit) would leave the kernel running; a kernel stuck in compiled Numba code ign
 it SIGKILL when its parent exits (``prctl(PR_SET_PDEATHSIG)``); elsewhere the worker's SIGTERM handler kills it.
 
 `write_kernelspec(folder, prefix)` writes the kernel spec that starts this module (behind `prefix`, the sandbox's
-command, `course_lib.grade.sandbox`); the worker points JUPYTER_PATH at it. Before IPython starts, the kernel
+command, `course_lib.instructor.grade.sandbox`); the worker points JUPYTER_PATH at it. Before IPython starts, the kernel
 applies the grading limits it was given (`sandbox.apply`): no cell runs without them.
 """
 import json
@@ -23,7 +23,7 @@ def write_kernelspec(folder, prefix=()):
     """Write `folder`/kernels/course-grade/kernel.json for this Python; return the folder to put on JUPYTER_PATH."""
     spec = Path(folder) / "kernels" / NAME
     spec.mkdir(parents=True, exist_ok=True)
-    argv = list(prefix) + [sys.executable, "-m", "course_lib.grade.kernel", "-f", "{connection_file}"]
+    argv = list(prefix) + [sys.executable, "-m", "course_lib.instructor.grade.kernel", "-f", "{connection_file}"]
     # in a sandbox the kernel is in a session of its own, out of reach of the grader's signals: an interrupt is
     # a message it turns into SIGINT itself
     (spec / "kernel.json").write_text(json.dumps({"argv": argv, "display_name": "Python 3 (grading)",
@@ -46,7 +46,7 @@ def _die_with_parent():
 
 if __name__ == "__main__":
     _die_with_parent()
-    from course_lib.grade import sandbox
+    from course_lib.instructor.grade import sandbox
 
     limits = sandbox.Limits.from_env()
     if limits:

@@ -19,8 +19,14 @@ Manually graded answers are listed with their points but not scored.
 
 `grade_notebook` autogrades any submission for an assignment the same way and returns its per-cell scores, so a
 test can check that a partly completed notebook gets exactly the points of the parts it completed.
+
+Both run nbgrader in the sandbox `course grade` puts each student's kernel in (`instructor.grade.sandbox`, see
+`Sandbox`): the code is the instructor's, but a cell that writes outside its folder, reads the course's
+solutions or reaches the network by mistake should fail here as it would when grading, not change the course.
+Where the machine offers no sandbox, nbgrader runs as before and the report says once, as a note, what is off.
 """
 import ast
+import os
 import re
 import shutil
 import tempfile
@@ -30,8 +36,9 @@ from pathlib import Path
 
 import nbformat
 
-from course_lib.release import (RELEASE_DIR, SOURCE_DIR, ReleaseError, generate, nbgrader_errors, read_notebook,
-                                run_nbgrader, select, write_notebook)
+from course_lib.instructor.grade import kernel_cache, sandbox
+from course_lib.instructor.release import (RELEASE_DIR, SOURCE_DIR, ReleaseError, generate, nbgrader_errors,
+                                           read_notebook, run_nbgrader, select, write_notebook)
 
 CELL_TIMEOUT = 120  # seconds per cell: students' code may compile Numba kernels on first use
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -83,6 +90,7 @@ class AssignmentReport:
 @dataclass
 class VerifyReport:
     assignments: list = field(default_factory=list)
+    notes: list = field(default_factory=list)  # worth knowing, not a failure (e.g. no sandbox on this machine)
 
     @property
     def ok(self):
@@ -101,12 +109,13 @@ class VerifyReport:
         return found
 
     def format(self):
+        notes = "".join(f"\nnote: {n}" for n in self.notes)
         if not self.assignments:
-            return f"no assignments in {SOURCE_DIR}/"
+            return f"no assignments in {SOURCE_DIR}/" + notes
         text = "\n\n".join(a.table() for a in self.assignments)
         bad = [a.assignment for a in self.assignments if not a.ok]
         summary = f"{len(self.assignments) - len(bad)} of {len(self.assignments)} assignment(s) verified"
-        return text + "\n\n" + summary + (f"; failed: {', '.join(bad)}" if bad else "")
+        return text + "\n\n" + summary + (f"; failed: {', '.join(bad)}" if bad else "") + notes
 
 
 @dataclass
@@ -187,6 +196,74 @@ def _is_test_cell(cell):
 
 
 # ----------------------------------------------------------------------------------------------------------------
+# The sandbox nbgrader runs in
+
+# A private HOME and caches inside the temporary course: the only folder the sandbox may write.
+_PRIVATE = {"HOME": ".home", "IPYTHONDIR": ".ipython", "NUMBA_CACHE_DIR": ".numba", "MPLCONFIGDIR": ".matplotlib",
+            "XDG_CACHE_HOME": ".cache", "XDG_CONFIG_HOME": ".config", "JUPYTER_DATA_DIR": ".jupyter-data",
+            "JUPYTER_RUNTIME_DIR": ".jupyter-runtime"}
+
+
+class Sandbox:
+    """How `course verify` runs nbgrader: in `course grade`'s sandbox (`course_lib.instructor.grade.sandbox`) where the
+    machine has one. nbgrader and the kernels it starts run as a uid of their own, without network, in their own
+    PID namespace, under the grading limits (a cgroup or rlimits, through ``prlimit``), in a mount view where only
+    the temporary course folder (given to that uid, with HOME, Jupyter's runtime folder and a Numba cache seeded
+    with course_lib's compiled kernels inside it) is writable, and system folders, Python and course_lib's package
+    folder are read-only; the course folder being verified (`secrets`: its solutions/) does not exist in it.
+
+    Elsewhere `prefix` and `env` are empty (nbgrader runs with your rights, as before) and `note` says so."""
+
+    def __init__(self, course, secrets, limits=None, enabled=True):
+        self.course = Path(course)
+        self.limits = limits or sandbox.Limits()
+        self.support = sandbox.probe() if enabled else sandbox.Support(False, sandbox.OFF, "turned off")
+        if not shutil.which("prlimit"):
+            self.support = sandbox.Support(False, sandbox.OFF, "prlimit (util-linux) not found")
+        self.uid, self.prefix, self.env, self.cgroups = None, [], {}, None
+        if not self.support.sandbox:
+            return
+        self.uid = sandbox.uid_for(9_999)  # not a number `course grade` gives a student in this process
+        for variable, folder in _PRIVATE.items():
+            (self.course / folder).mkdir(exist_ok=True)
+            self.env[variable] = str(self.course / folder)
+        self.env["PYTHONNOUSERSITE"] = "1"
+        # TMPDIR of the grader's environment does not exist in the sandbox (its /tmp is a tmpfs of its own)
+        self.env["TMPDIR"] = "/tmp"
+        kernel_cache.seed(self.course / _PRIVATE["NUMBA_CACHE_DIR"], kernel_cache.compiled_kernels())
+        self.cgroups = sandbox.Cgroups.create("course-verify")
+        procs = self.cgroups.job(0, self.limits) if self.cgroups else []
+        memory, processes, file_size, cpu = self.limits.to_env(own_uid=True, cgroup=bool(procs)).split(",")
+        limit = ["prlimit", f"--nproc={processes}", f"--fsize={file_size}", f"--cpu={cpu}"]
+        limit += [f"--as={memory}"] if int(memory) else []
+        package_dir = Path(__file__).resolve().parents[1]  # course_lib/
+        readonly = sandbox.readonly_paths(secrets, package_dir)
+        self.prefix = (sandbox.join(procs) + limit + ["--"]
+                       + sandbox.command(self.course, [], self.uid, readonly, hidden=[str(Path(p).resolve())
+                                                                                       for p in secrets]))
+
+    @property
+    def note(self):
+        if self.support.sandbox:
+            return None
+        return (f"the notebooks' code is NOT sandboxed during verify on this machine ({self.support.why}): "
+                "nbgrader and its kernels run under your user and can read and write what you can and use the "
+                "network. Run verify as root on Linux with bubblewrap installed to isolate it as `course grade` "
+                "isolates students")
+
+    def give(self):
+        """Hand the course folder (with what was just copied into it) to the sandbox's uid; return the
+        environment nbgrader needs in the sandbox."""
+        if self.uid is not None:
+            sandbox.give(self.course, self.uid)
+        return self.env
+
+    def close(self):
+        if self.cgroups:
+            self.cgroups.remove()
+
+
+# ----------------------------------------------------------------------------------------------------------------
 # Autograding in the temporary course
 
 
@@ -212,7 +289,7 @@ def _cell_outputs(path):
 
 def _recorded_grades(course, assignment, notebook, student):
     """{grade id: (auto score, max score, cell type)} that nbgrader recorded for one submitted notebook."""
-    from nbgrader.api import Gradebook, MissingEntry  # imported here: `import course_lib.verify` stays light
+    from nbgrader.api import Gradebook, MissingEntry  # imported here: `import course_lib.instructor.verify` stays light
 
     grades = {}
     with warnings.catch_warnings():
@@ -227,25 +304,26 @@ def _recorded_grades(course, assignment, notebook, student):
     return grades
 
 
-def _autograde(course, assignment, submissions):
-    """Autograde `submissions` ({student: folder with the assignment's notebooks}) with one nbgrader call.
-
-    Returns a list of nbgrader's error messages ([] when it succeeded).
+def _autograde(course, assignment, submissions, box):
+    """Autograde `submissions` ({student: folder with the assignment's notebooks}) with one nbgrader call, in the
+    sandbox `box` (a `Sandbox`). Returns a list of nbgrader's error messages ([] when it succeeded).
     """
     for student, folder in submissions.items():
         shutil.copytree(folder, course / "submitted" / student / assignment)
-    proc = run_nbgrader(course, "autograde", assignment, f"--ExecutePreprocessor.timeout={CELL_TIMEOUT}")
+    proc = run_nbgrader(course, "autograde", assignment, f"--ExecutePreprocessor.timeout={CELL_TIMEOUT}",
+                        prefix=box.prefix, env=box.give())
     errors = nbgrader_errors(proc.stderr)
     if proc.returncode != 0 and not errors:
         errors = [line for line in proc.stderr.splitlines() if line.strip()][-5:] or ["nbgrader autograde failed"]
     return errors
 
 
-def _verify_one(course, assignment):
+def _verify_one(course, assignment, box):
     report = AssignmentReport(assignment)
     source_dir = course / SOURCE_DIR / assignment
     notebooks = sorted(p.name for p in source_dir.glob("*.ipynb"))
-    errors = _autograde(course, assignment, {"solution": source_dir, "blank": course / RELEASE_DIR / assignment})
+    errors = _autograde(course, assignment, {"solution": source_dir, "blank": course / RELEASE_DIR / assignment},
+                        box)
     report.problems += [f"nbgrader: {e}" for e in errors]
     for name in notebooks:
         source = read_notebook(source_dir / name)
@@ -308,8 +386,13 @@ def verify(ids=None, root="."):
     report = VerifyReport()
     with tempfile.TemporaryDirectory(prefix="course-verify-") as tmp:
         course = generate(root, chosen, tmp, database=True)
-        for assignment in chosen:
-            report.assignments.append(_verify_one(course, assignment))
+        box = Sandbox(course, [root, tmp])
+        try:
+            report.notes += [box.note] if box.note else []
+            for assignment in chosen:
+                report.assignments.append(_verify_one(course, assignment, box))
+        finally:
+            box.close()
     return report
 
 
@@ -337,7 +420,12 @@ def grade_notebook(submission, assignment, root=".", student="student"):
         folder = Path(tmp) / "submission"
         folder.mkdir()
         write_notebook(nb, folder / name)
-        errors = _autograde(course, assignment, {student: folder})
+        handed_in = Path(submission).resolve().parent if isinstance(submission, (str, Path)) else Path(tmp)
+        box = Sandbox(course, [root, tmp, handed_in])
+        try:
+            errors = _autograde(course, assignment, {student: folder}, box)
+        finally:
+            box.close()
         if errors:
             raise ReleaseError("nbgrader could not grade the submission:\n" + "\n".join("  " + e for e in errors))
         grades = _recorded_grades(course, assignment, name[:-6], student)

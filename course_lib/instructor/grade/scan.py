@@ -35,7 +35,7 @@ import builtins
 import ast
 import warnings
 
-from course_lib.grade.repair import grade_id, role
+from course_lib.instructor.grade.repair import grade_id, role
 
 PROTECTED_MODULES = {"numpy", "math", "builtins", "sys", "warnings", "IPython", "course_lib"}
 SAFE_MAGICS = {"time", "timeit", "matplotlib", "prun", "who", "whos", "pinfo", "pinfo2", "capture"}
