@@ -54,6 +54,7 @@ Parameters live in ONE flat buffer (`flat_params`), and `params` is the list of 
 whole model in one kernel call. The pass's intermediate arrays (z, a, their gradients) live in a scratch buffer kept
 per batch size, so a training step allocates nothing that grows with N.
 """
+import math
 import sys
 
 import numpy as np
@@ -64,7 +65,7 @@ from course_lib import activations, layers, losses, regularization
 from course_lib._numba_cache import forget_if_dependencies_changed
 from course_lib.activations import ACTIVATION_CODES, LEAKY_RELU, RELU, _sigmoid, activation_code
 from course_lib.layers import _add_bias, _batch_statistics, _batchnorm_sums, _bias_grad
-from course_lib.losses import _bce_with_logits_kernel, _mse_kernel, _softmax_row, _softmax_xent_kernel
+from course_lib.losses import _bce_with_logits_kernel, _mse_kernel, _row_max, _softmax_row
 from course_lib.optim.flat import flat_parameters
 from course_lib.regularization import _penalty_kernel
 
@@ -93,6 +94,31 @@ def _matrix(flat, offset, rows, cols):
 
 
 @njit(cache=True, error_model="numpy")
+def _softmax_and_xent(z, labels, out, dz):
+    """out = softmax(z) and the mean cross-entropy with its gradient dz = (out - onehot(labels)) / N, for z (N, K):
+    `losses._softmax_row` and `losses._softmax_xent_kernel` in one pass, each row's exponentials computed once
+    (the same operations in the same order: bitwise the same results, tested)."""
+    n, k = z.shape
+    scale = 1.0 / n
+    cost = 0.0
+    for i in range(n):
+        m = _row_max(z[i])
+        total = 0.0
+        for c in range(k):
+            e = math.exp(z[i, c] - m)
+            out[i, c] = e
+            total += e
+        inv = 1.0 / total
+        factor = scale / total
+        for c in range(k):
+            dz[i, c] = out[i, c] * factor
+            out[i, c] *= inv
+        dz[i, labels[i]] -= scale
+        cost += math.log(total) + (m - z[i, labels[i]])
+    return cost * scale
+
+
+@njit(cache=True, error_model="numpy")
 def _output_layer(z, labels, targets, out_code, out, dz):
     """Output activation and cost for the logits z (N, K); dcost/dz goes into dz (N, K).
 
@@ -103,11 +129,11 @@ def _output_layer(z, labels, targets, out_code, out, dz):
     """
     n, k = z.shape
     if out_code == SOFTMAX:
-        for i in range(n):
-            _softmax_row(z[i], out[i])
         if labels.shape[0] == 0:
+            for i in range(n):
+                _softmax_row(z[i], out[i])
             return np.nan
-        return _softmax_xent_kernel(z, labels, dz)
+        return _softmax_and_xent(z, labels, out, dz)
     if out_code == SIGMOID:
         for i in range(n):
             for j in range(k):
@@ -121,6 +147,23 @@ def _output_layer(z, labels, targets, out_code, out, dz):
     if targets.shape[0] == 0:
         return np.nan
     return _mse_kernel(z.reshape(n * k), targets.reshape(n * k), dz.reshape(n * k))
+
+
+@njit(cache=True, error_model="numpy")
+def _fraction_correct(out, labels):
+    """mean(argmax(out, axis=1) == labels) for out (N, K), labels (N,), without the temporaries; np.argmax's rule:
+    the first largest entry of a row, or its first NaN."""
+    n, k = out.shape
+    correct = 0
+    for i in range(n):
+        best = 0
+        for j in range(1, k):
+            if out[i, best] != out[i, best]:  # a NaN is the row's argmax
+                break
+            if out[i, j] > out[i, best] or out[i, j] != out[i, j]:
+                best = j
+        correct += best == labels[i]
+    return correct / n
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -602,9 +645,13 @@ class MLP:
 
     def _loss_and_grads_checked(self, X, labels, targets, l1=0.0, l2=0.0, uniform=None):
         """loss_and_grads on arrays already checked (the training loop checks the data once, not every step)."""
-        cost, _ = self._run(X, labels, targets, True, True, uniform=uniform)
+        return self._training_pass_checked(X, labels, targets, l1, l2, uniform)[:2]
+
+    def _training_pass_checked(self, X, labels, targets, l1=0.0, l2=0.0, uniform=None):
+        """(cost, grads, yhat): loss_and_grads on checked arrays, and the output yhat it computed on the way."""
+        cost, out = self._run(X, labels, targets, True, True, uniform=uniform)
         cost += self._penalty(l1, l2, add_to_grads=True)
-        return cost, self.grads
+        return cost, self.grads, out
 
     def loss(self, X, y, l2=0.0, l1=0.0):
         """The cost in evaluation mode (no dropout, BN running statistics), plus the optional weight penalty."""
@@ -639,7 +686,7 @@ class MLP:
 
     def _accuracy_from(self, out, labels, targets):
         if self.output == "softmax":
-            return float(np.mean(np.argmax(out, axis=1) == labels))
+            return float(_fraction_correct(out, labels))
         if self.output == "sigmoid":
             return float(np.mean((out > 0.5) == (targets > 0.5)))
         raise ValueError("accuracy needs a classifier (output='softmax' or 'sigmoid'); a linear output has none: "
