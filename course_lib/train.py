@@ -51,29 +51,47 @@ from course_lib.clipping import clip_grad_norm, clip_grad_value
 __all__ = ["fit", "History", "EarlyStopping"]
 
 
+# The sums below run in _LANES interleaved partial sums, added up at the end: one running sum waits for each
+# addition to finish (about 1.5 ns per entry), the partial sums are added side by side in vector registers.
+_LANES = 8
+
+
 @njit(cache=True, error_model="numpy")
 def _norm_kernel(x):
-    """||x||_2 of a 1-D array, accumulated in float64."""
-    total = 0.0
-    for i in range(x.size):
-        total += np.float64(x[i]) * np.float64(x[i])
-    return np.sqrt(total)
+    """||x||_2 = sqrt(sum_i x_i^2) of a 1-D array, accumulated in float64."""
+    sums = np.zeros(_LANES)
+    body = x.size - x.size % _LANES
+    for i in range(0, body, _LANES):
+        for lane in range(_LANES):
+            x_i = np.float64(x[i + lane])
+            sums[lane] += x_i * x_i
+    for i in range(body, x.size):
+        sums[0] += np.float64(x[i]) * np.float64(x[i])
+    return np.sqrt(sums.sum())
 
 
 @njit(cache=True, error_model="numpy")
 def _update_ratio_kernel(before, after):
     """||after - before|| / ||before|| in one pass, and before <- after (ready for the next step). float64 sums."""
-    diff = 0.0
-    size = 0.0
-    for i in range(before.size):
+    diff = np.zeros(_LANES)
+    size = np.zeros(_LANES)
+    body = before.size - before.size % _LANES
+    for i in range(0, body, _LANES):
+        for lane in range(_LANES):
+            b = np.float64(before[i + lane])
+            a = np.float64(after[i + lane])
+            diff[lane] += (a - b) * (a - b)
+            size[lane] += b * b
+    for i in range(body, before.size):
         b = np.float64(before[i])
         a = np.float64(after[i])
-        diff += (a - b) * (a - b)
-        size += b * b
+        diff[0] += (a - b) * (a - b)
+        size[0] += b * b
+    for i in range(before.size):
         before[i] = after[i]
-    if size == 0.0:
-        return np.inf if diff > 0.0 else 0.0
-    return np.sqrt(diff / size)
+    if size.sum() == 0.0:
+        return np.inf if diff.sum() > 0.0 else 0.0
+    return np.sqrt(diff.sum() / size.sum())
 
 
 # ---------------------------------------------------------------------------------------------------------------
