@@ -395,6 +395,28 @@ def test_the_threaded_copy_of_every_rule_takes_bitwise_the_same_steps(name, dtyp
     np.testing.assert_array_equal(runs[0], runs[1])
 
 
+@pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="Numba may use only one thread here")
+def test_the_finiteness_check_is_threaded_from_its_own_size_and_finds_nan_and_inf_either_way(monkeypatch):
+    """The gradient check does little per entry, so it starts threads only from CHECK_PARALLEL_MIN_SIZE entries
+    (above the rules' PARALLEL_MIN_SIZE); below and above it gives the same answer."""
+    assert engine.CHECK_PARALLEL_MIN_SIZE > engine.PARALLEL_MIN_SIZE
+    monkeypatch.setattr(engine, "_threads", 2)
+    monkeypatch.setattr(engine, "_machine_is_busy", lambda: False)
+    threaded_calls = []
+    parallel = engine._count_not_finite_parallel
+    monkeypatch.setattr(engine, "_count_not_finite_parallel", lambda x: threaded_calls.append(x.size) or parallel(x))
+    for threshold in (1001, 1000):  # one core, then threads
+        monkeypatch.setattr(engine, "CHECK_PARALLEL_MIN_SIZE", threshold)
+        for dtype in (np.float32, np.float64):
+            x = np.ones(1000, dtype=dtype)
+            assert engine.all_finite(x)
+            for bad in (np.nan, np.inf, -np.inf):
+                x[637] = bad
+                assert not engine.all_finite(x)
+                x[637] = 1.0
+        assert len(threaded_calls) == (0 if threshold == 1001 else 8)
+
+
 def test_a_busy_machine_keeps_large_steps_on_one_core(monkeypatch):
     monkeypatch.setattr(engine, "_threads", 2)
     monkeypatch.setattr(engine, "_load", {"checked": -1.0, "busy": False})

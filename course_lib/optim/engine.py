@@ -36,10 +36,15 @@ from numba import njit, prange
 
 from course_lib._validate import _all_finite_kernel
 
-__all__ = ["update_rule", "apply_rule", "all_finite", "threads", "set_threads", "PARALLEL_MIN_SIZE"]
+__all__ = ["update_rule", "apply_rule", "all_finite", "threads", "set_threads", "PARALLEL_MIN_SIZE",
+           "CHECK_PARALLEL_MIN_SIZE"]
 
 # The size from which the threaded copy of a rule is used (calibrated with float32 Adam: docs/performance.md).
 PARALLEL_MIN_SIZE = 50_000
+# The same for the finiteness check of the gradient, which does far less per entry than a rule, so that starting
+# the threads pays later (float32, minimum of 31 samples, 2026-12-06: 1e5 entries 4.4 us on one core, 5.7 us
+# threaded; 3e5 entries 15.9 and 12.0 us; docs/performance.md).
+CHECK_PARALLEL_MIN_SIZE = 200_000
 
 
 def _cores():
@@ -102,13 +107,14 @@ def _machine_is_busy():
     return _load["busy"]
 
 
-def _use_threads(size):
-    """Whether an array of `size` entries goes to the threaded copy (and, if so, Numba's thread count set for it).
+def _use_threads(size, min_size=None):
+    """Whether an array of `size` entries goes to the threaded copy (and, if so, Numba's thread count set for it):
+    from `min_size` entries on (default `PARALLEL_MIN_SIZE`).
 
     Only from the main thread: a rule called from another thread (a widget's callback) stays on one core, so that
     no two threaded loops ever run at once."""
-    if (_threads > 1 and size >= PARALLEL_MIN_SIZE and threading.current_thread() is threading.main_thread()
-            and not _machine_is_busy()):
+    if (_threads > 1 and size >= (PARALLEL_MIN_SIZE if min_size is None else min_size)
+            and threading.current_thread() is threading.main_thread() and not _machine_is_busy()):
         numba.set_num_threads(_threads)
         return True
     return False
@@ -125,7 +131,7 @@ def _count_not_finite_parallel(x):
 
 def all_finite(x):
     """True if every entry of the 1-D float array x is finite: threaded for large x, as the rules are."""
-    if _use_threads(x.size):
+    if _use_threads(x.size, CHECK_PARALLEL_MIN_SIZE):
         return _count_not_finite_parallel(x) == 0
     return _all_finite_kernel(x)
 
