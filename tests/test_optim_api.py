@@ -417,6 +417,25 @@ def test_the_finiteness_check_is_threaded_from_its_own_size_and_finds_nan_and_in
         assert len(threaded_calls) == (0 if threshold == 1001 else 8)
 
 
+def test_threaded_copies_runs_every_rule_threaded_on_a_tiny_array_to_compile_it_ahead(monkeypatch):
+    """`course warmup` can compile the threaded copies with `engine.threaded_copies()`: inside the block a rule
+    and the gradient check take their threaded copy whatever the size, thread count or load; after it, not."""
+    monkeypatch.setattr(engine, "_threads", 1)
+    assert not engine._use_threads(10**9)
+    calls = []
+    rule = Adam._kernel
+    parallel = rule.parallel
+    monkeypatch.setattr(rule, "parallel", lambda *args: calls.append(args[0].size) or parallel(*args))
+    w = np.ones(5)
+    with engine.threaded_copies():
+        assert engine._use_threads(1) and engine._use_threads(1, engine.CHECK_PARALLEL_MIN_SIZE)
+        Adam([w]).step([np.full(5, 0.5)])
+    assert calls == [5]
+    assert not engine._use_threads(10**9)
+    Adam([w]).step([np.full(5, 0.5)])
+    assert calls == [5]
+
+
 def test_a_busy_machine_keeps_large_steps_on_one_core(monkeypatch):
     monkeypatch.setattr(engine, "_threads", 2)
     monkeypatch.setattr(engine, "_load", {"checked": -1.0, "busy": False})

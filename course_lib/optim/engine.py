@@ -24,6 +24,7 @@ and a thread that waits for a core makes the whole step wait (measured in docs/p
 `Optimizer.step` (in `base.py`) calls `apply_rule`: one rule call for the whole model when params and grads tile
 one buffer each (see `flat.py`), else one per parameter array.
 """
+import contextlib
 import functools
 import inspect
 import os
@@ -36,8 +37,8 @@ from numba import njit, prange
 
 from course_lib._validate import _all_finite_kernel
 
-__all__ = ["update_rule", "apply_rule", "all_finite", "threads", "set_threads", "PARALLEL_MIN_SIZE",
-           "CHECK_PARALLEL_MIN_SIZE"]
+__all__ = ["update_rule", "apply_rule", "all_finite", "threads", "set_threads", "threaded_copies",
+           "PARALLEL_MIN_SIZE", "CHECK_PARALLEL_MIN_SIZE"]
 
 # The size from which the threaded copy of a rule is used (calibrated with float32 Adam: docs/performance.md).
 PARALLEL_MIN_SIZE = 50_000
@@ -93,6 +94,21 @@ def set_threads(n):
 
 
 _load = {"checked": -1.0, "busy": False}
+_forced = {"on": False}
+
+
+@contextlib.contextmanager
+def threaded_copies():
+    """Inside this block every rule and check called from the main thread runs its threaded copy, whatever the
+    array's size, the thread count or the load (Numba compiles that copy on its first call, about 2 s a rule and
+    dtype): for compiling the copies ahead of time, e.g. in `course warmup`, so that a notebook's first large step
+    does not. Numba runs it on at most `numba.config.NUMBA_NUM_THREADS` threads."""
+    before = _forced["on"]
+    _forced["on"] = True
+    try:
+        yield
+    finally:
+        _forced["on"] = before
 
 
 def _machine_is_busy():
@@ -113,6 +129,8 @@ def _use_threads(size, min_size=None):
 
     Only from the main thread: a rule called from another thread (a widget's callback) stays on one core, so that
     no two threaded loops ever run at once."""
+    if _forced["on"]:
+        return threading.current_thread() is threading.main_thread()
     if (_threads > 1 and size >= (PARALLEL_MIN_SIZE if min_size is None else min_size)
             and threading.current_thread() is threading.main_thread() and not _machine_is_busy()):
         numba.set_num_threads(_threads)
