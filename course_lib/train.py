@@ -22,7 +22,8 @@ Each epoch e (counted from 0, as `course_lib.schedules` does):
    running statistics), so the train and validation curves are comparable; the costs include the penalty.
    In full-batch training of a net without batch norm and dropout, training and evaluation mode are the same
    computation, so the training pass that gives the next epoch's gradient also gives this epoch's cost and
-   accuracy (the same numbers, bit for bit): the training set is then passed over once per epoch, not twice;
+   accuracy (the same numbers, bit for bit): the training set is then passed over once per epoch, not twice
+   (so after a run that stops early, ``model.grads`` holds the gradient at the final parameters);
 4. the schedule's feedback: a stateful schedule gets ``step(cost)``: ReduceOnPlateau the validation cost (the
    training cost without validation data), Babysitter the training cost, the lecture's C(theta). When Babysitter
    says ``redo``, the parameters, the optimizer's state and the generators go back to the start of the epoch and
