@@ -436,6 +436,21 @@ def test_threaded_copies_runs_every_rule_threaded_on_a_tiny_array_to_compile_it_
     assert calls == [5]
 
 
+@pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="Numba may use only one thread here")
+def test_a_threaded_step_restores_the_course_thread_count_after_someone_changed_numbas(monkeypatch):
+    """The engine reads Numba's thread count cheaply and sets it only when it differs, so a count changed
+    elsewhere (numba.set_num_threads(1) in a notebook) is still put back before a threaded step."""
+    monkeypatch.setattr(engine, "_threads", 2)
+    monkeypatch.setattr(engine, "_machine_is_busy", lambda: False)
+    before = numba.get_num_threads()
+    try:
+        assert engine._use_threads(10**9) and numba.get_num_threads() == 2
+        numba.set_num_threads(1)
+        assert engine._use_threads(10**9) and numba.get_num_threads() == 2
+    finally:
+        numba.set_num_threads(before)
+
+
 def test_a_busy_machine_keeps_large_steps_on_one_core(monkeypatch):
     monkeypatch.setattr(engine, "_threads", 2)
     monkeypatch.setattr(engine, "_load", {"checked": -1.0, "busy": False})
