@@ -171,20 +171,24 @@ def _fraction_correct(out, labels):
 # model's workspace), so a training step allocates nothing of size N.
 # ---------------------------------------------------------------------------------------------------------------
 @njit(cache=True, error_model="numpy")
-def _dense_forward(a, theta, layout, l, z):
-    """z = a W + b for dense layer l: a (N, D_in) -> z (N, D_out)."""
+def _dense_forward(a, theta, layout, l, z, with_bias):
+    """z = a W + b for dense layer l: a (N, D_in) -> z (N, D_out); without `with_bias`, z = a W only (the
+    activation loop that reads z next adds b: one pass over z fewer)."""
     d_in, d_out = layout[l, _D_IN], layout[l, _D_OUT]
     np.dot(a, _matrix(theta, layout[l, _W], d_in, d_out), z)
-    _add_bias(z, theta[layout[l, _B]:layout[l, _B] + d_out])
+    if with_bias:
+        _add_bias(z, theta[layout[l, _B]:layout[l, _B] + d_out])
 
 
 @njit(cache=True, error_model="numpy")
-def _dense_backward(a, dz, theta, grad, layout, l, da):
+def _dense_backward(a, dz, theta, grad, layout, l, da, with_bias):
     """dW = a^T dz and db = sum over the rows of dz, written into `grad`; da = dz W^T (N, D_in) unless da is
-    empty (the first layer: nobody needs the gradient with respect to X)."""
+    empty (the first layer: nobody needs the gradient with respect to X). Without `with_bias`, db is left to
+    the activation's backward loop that made dz (one pass over dz fewer)."""
     d_in, d_out = layout[l, _D_IN], layout[l, _D_OUT]
     np.dot(a.T, dz, _matrix(grad, layout[l, _W], d_in, d_out))
-    _bias_grad(dz, grad[layout[l, _B]:layout[l, _B] + d_out])
+    if with_bias:
+        _bias_grad(dz, grad[layout[l, _B]:layout[l, _B] + d_out])
     if da.shape[0] > 0:
         np.dot(dz, _matrix(theta, layout[l, _W], d_in, d_out).T, da)
 
@@ -231,12 +235,15 @@ def _batchnorm_backward(ds, xhat, gamma, inv_std, dgamma, dbeta):
 
 
 @njit(inline="always", error_model="numpy")
-def _activation_forward_loop(z, gamma, beta, scale_shift, code, act_param, uniform, col, drop_p, a, hidden_out):
+def _activation_forward_loop(z, gamma, beta, scale_shift, code, act_param, uniform, col, drop_p, a, hidden_out, b):
     n, d = z.shape
     dropping = uniform.shape[0] > 0
+    adding_bias = b.shape[0] > 0
     keep_scale = 1.0 / (1.0 - drop_p)
     for i in range(n):
         for j in range(d):
+            if adding_bias:
+                z[i, j] += b[j]  # z = a W + b, kept for the backward pass
             s = gamma[j] * z[i, j] + beta[j] if scale_shift else z[i, j]
             value = _activation_value(code, s, act_param)
             if dropping:
@@ -247,28 +254,33 @@ def _activation_forward_loop(z, gamma, beta, scale_shift, code, act_param, unifo
 
 
 @njit(cache=True, error_model="numpy")
-def _activation_forward(z, gamma, beta, scale_shift, act_code, act_param, uniform, col, drop_p, a, hidden_out):
+def _activation_forward(z, gamma, beta, scale_shift, act_code, act_param, uniform, col, drop_p, a, hidden_out, b):
     """a = dropout(f(s)) for a hidden layer (N, D); s = gamma z + beta when `scale_shift` (z holds batch norm's
     xhat), else s = z. Unit j of row i is kept where uniform[i, col + j] >= drop_p and then divided by 1 - drop_p
     (no dropout when uniform is empty). hidden_out, if not empty, receives a in columns col..
+    b, if not empty, is the dense layer's bias, added to z first (z <- z + b, in place, as `_add_bias` does).
 
     ReLU and leaky ReLU get loops of their own, compiled with the activation fixed (so that the loop vectorizes);
     the other activations share one loop. Why, measured: docs/performance.md, "Where the time goes"."""
     if act_code == RELU:
-        _activation_forward_loop(z, gamma, beta, scale_shift, RELU, act_param, uniform, col, drop_p, a, hidden_out)
+        _activation_forward_loop(z, gamma, beta, scale_shift, RELU, act_param, uniform, col, drop_p, a, hidden_out,
+                                 b)
     elif act_code == LEAKY_RELU:
         _activation_forward_loop(z, gamma, beta, scale_shift, LEAKY_RELU, act_param, uniform, col, drop_p, a,
-                                 hidden_out)
+                                 hidden_out, b)
     else:
         _activation_forward_loop(z, gamma, beta, scale_shift, act_code, act_param, uniform, col, drop_p, a,
-                                 hidden_out)
+                                 hidden_out, b)
 
 
 @njit(inline="always", error_model="numpy")
-def _activation_backward_loop(da, z, gamma, beta, scale_shift, code, act_param, uniform, col, drop_p):
+def _activation_backward_loop(da, z, gamma, beta, scale_shift, code, act_param, uniform, col, drop_p, db):
     n, d = da.shape
     dropping = uniform.shape[0] > 0
+    summing_db = db.shape[0] > 0
     keep_scale = 1.0 / (1.0 - drop_p)
+    if summing_db:
+        db[:] = 0.0
     for i in range(n):
         for j in range(d):
             s = gamma[j] * z[i, j] + beta[j] if scale_shift else z[i, j]
@@ -276,18 +288,22 @@ def _activation_backward_loop(da, z, gamma, beta, scale_shift, code, act_param, 
             if dropping:
                 ds = ds * keep_scale if uniform[i, col + j] >= drop_p else 0.0
             da[i, j] = ds
+            if summing_db:
+                db[j] += da[i, j]  # the dense layer's db = sum over the rows of dz = ds, as `_bias_grad` sums
 
 
 @njit(cache=True, error_model="numpy")
-def _activation_backward(da, z, gamma, beta, scale_shift, act_code, act_param, uniform, col, drop_p):
+def _activation_backward(da, z, gamma, beta, scale_shift, act_code, act_param, uniform, col, drop_p, db):
     """Back through a = dropout(f(s)), in place: da <- ds = da * mask / (1 - p) * f'(s) (same s and mask as
-    `_activation_forward`, and the same loops of their own for ReLU and leaky ReLU)."""
+    `_activation_forward`, and the same loops of their own for ReLU and leaky ReLU). db, if not empty, receives
+    the sum over the rows of ds: the bias gradient of the dense layer below when ds is its dz (no batch norm)."""
     if act_code == RELU:
-        _activation_backward_loop(da, z, gamma, beta, scale_shift, RELU, act_param, uniform, col, drop_p)
+        _activation_backward_loop(da, z, gamma, beta, scale_shift, RELU, act_param, uniform, col, drop_p, db)
     elif act_code == LEAKY_RELU:
-        _activation_backward_loop(da, z, gamma, beta, scale_shift, LEAKY_RELU, act_param, uniform, col, drop_p)
+        _activation_backward_loop(da, z, gamma, beta, scale_shift, LEAKY_RELU, act_param, uniform, col, drop_p,
+                                  db)
     else:
-        _activation_backward_loop(da, z, gamma, beta, scale_shift, act_code, act_param, uniform, col, drop_p)
+        _activation_backward_loop(da, z, gamma, beta, scale_shift, act_code, act_param, uniform, col, drop_p, db)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -343,10 +359,11 @@ def _mlp_kernel(X, labels, targets, theta, grad, layout, act_code, act_param, ou
     for l in range(last):
         d, col, g0, b0 = layout[l, _D_OUT], layout[l, _COL], layout[l, _GAMMA], layout[l, _BETA]
         z = _matrix(work, slots[l, 0], n, d)
-        _dense_forward(a, theta, layout, l, z)
         batchnorm = g0 >= 0
+        _dense_forward(a, theta, layout, l, z, batchnorm)  # without batch norm the activation loop adds b
         gamma = theta[g0:g0 + d] if batchnorm else theta[:0]
         beta = theta[b0:b0 + d] if batchnorm else theta[:0]
+        bias = theta[:0] if batchnorm else theta[layout[l, _B]:layout[l, _B] + d]
         if batchnorm and train:
             inv_std = work[slots[last + 1, 0] + col:slots[last + 1, 0] + col + d]
             _batchnorm_train_forward(z, running_mean[col:col + d], running_var[col:col + d], bn_momentum, bn_eps,
@@ -355,29 +372,33 @@ def _mlp_kernel(X, labels, targets, theta, grad, layout, act_code, act_param, ou
             _batchnorm_eval_forward(z, gamma, beta, running_mean[col:col + d], running_var[col:col + d], bn_eps)
         a = _matrix(work, slots[l, 1], n, d)
         _activation_forward(z, gamma, beta, batchnorm and train, act_code, act_param, drop, col, drop_p, a,
-                            hidden_out)
+                            hidden_out, bias)
     k = layout[last, _D_OUT]
     z = _matrix(work, slots[last, 0], n, k)  # the logits
-    _dense_forward(a, theta, layout, last, z)
+    _dense_forward(a, theta, layout, last, z, True)
     dz = _matrix(work, slots[last, 1], n, k)
     cost = _output_layer(z, labels, targets, out_code, out, dz)
     if not want_grad:
         return cost
 
     # ---------------- backward: the same layers in reverse order ----------------
+    bias_summed = False  # whether the activation's backward loop already summed this layer's db
     for l in range(last, -1, -1):
         if l == 0:
-            _dense_backward(X, dz, theta, grad, layout, l, no_drop)
+            _dense_backward(X, dz, theta, grad, layout, l, no_drop, not bias_summed)
             break
         h = l - 1  # the hidden layer whose output a^{[h]} was the input of layer l
         d, col, g0, b0 = layout[h, _D_OUT], layout[h, _COL], layout[h, _GAMMA], layout[h, _BETA]
         da = _matrix(work, slots[h, 2], n, d)
-        _dense_backward(_matrix(work, slots[h, 1], n, d), dz, theta, grad, layout, l, da)
+        _dense_backward(_matrix(work, slots[h, 1], n, d), dz, theta, grad, layout, l, da, not bias_summed)
         z = _matrix(work, slots[h, 0], n, d)
         batchnorm = g0 >= 0
         gamma = theta[g0:g0 + d] if batchnorm else theta[:0]
         beta = theta[b0:b0 + d] if batchnorm else theta[:0]
-        _activation_backward(da, z, gamma, beta, batchnorm, act_code, act_param, drop, col, drop_p)
+        # without batch norm, ds is layer h's dz: its db is summed in the same loop
+        db = grad[:0] if batchnorm else grad[layout[h, _B]:layout[h, _B] + d]
+        _activation_backward(da, z, gamma, beta, batchnorm, act_code, act_param, drop, col, drop_p, db)
+        bias_summed = not batchnorm
         if batchnorm:
             inv_std = work[slots[last + 1, 0] + col:slots[last + 1, 0] + col + d]
             _batchnorm_backward(da, z, gamma, inv_std, grad[g0:g0 + d], grad[b0:b0 + d])
