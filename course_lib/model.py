@@ -54,6 +54,7 @@ Parameters live in ONE flat buffer (`flat_params`), and `params` is the list of 
 whole model in one kernel call. The pass's intermediate arrays (z, a, their gradients) live in a scratch buffer kept
 per batch size, so a training step allocates nothing that grows with N.
 """
+import math
 import sys
 
 import numpy as np
@@ -64,7 +65,7 @@ from course_lib import activations, layers, losses, regularization
 from course_lib._numba_cache import forget_if_dependencies_changed
 from course_lib.activations import ACTIVATION_CODES, LEAKY_RELU, RELU, _sigmoid, activation_code
 from course_lib.layers import _add_bias, _batch_statistics, _batchnorm_sums, _bias_grad
-from course_lib.losses import _bce_with_logits_kernel, _mse_kernel, _softmax_row, _softmax_xent_kernel
+from course_lib.losses import _bce_with_logits_kernel, _mse_kernel, _row_max, _softmax_row
 from course_lib.optim.flat import flat_parameters
 from course_lib.regularization import _penalty_kernel
 
@@ -93,6 +94,31 @@ def _matrix(flat, offset, rows, cols):
 
 
 @njit(cache=True, error_model="numpy")
+def _softmax_and_xent(z, labels, out, dz):
+    """out = softmax(z) and the mean cross-entropy with its gradient dz = (out - onehot(labels)) / N, for z (N, K):
+    `losses._softmax_row` and `losses._softmax_xent_kernel` in one pass, each row's exponentials computed once
+    (the same operations in the same order: bitwise the same results, tested)."""
+    n, k = z.shape
+    scale = 1.0 / n
+    cost = 0.0
+    for i in range(n):
+        m = _row_max(z[i])
+        total = 0.0
+        for c in range(k):
+            e = math.exp(z[i, c] - m)
+            out[i, c] = e
+            total += e
+        inv = 1.0 / total
+        factor = scale / total
+        for c in range(k):
+            dz[i, c] = out[i, c] * factor
+            out[i, c] *= inv
+        dz[i, labels[i]] -= scale
+        cost += math.log(total) + (m - z[i, labels[i]])
+    return cost * scale
+
+
+@njit(cache=True, error_model="numpy")
 def _output_layer(z, labels, targets, out_code, out, dz):
     """Output activation and cost for the logits z (N, K); dcost/dz goes into dz (N, K).
 
@@ -103,11 +129,11 @@ def _output_layer(z, labels, targets, out_code, out, dz):
     """
     n, k = z.shape
     if out_code == SOFTMAX:
-        for i in range(n):
-            _softmax_row(z[i], out[i])
         if labels.shape[0] == 0:
+            for i in range(n):
+                _softmax_row(z[i], out[i])
             return np.nan
-        return _softmax_xent_kernel(z, labels, dz)
+        return _softmax_and_xent(z, labels, out, dz)
     if out_code == SIGMOID:
         for i in range(n):
             for j in range(k):
@@ -123,25 +149,46 @@ def _output_layer(z, labels, targets, out_code, out, dz):
     return _mse_kernel(z.reshape(n * k), targets.reshape(n * k), dz.reshape(n * k))
 
 
+@njit(cache=True, error_model="numpy")
+def _fraction_correct(out, labels):
+    """mean(argmax(out, axis=1) == labels) for out (N, K), labels (N,), without the temporaries; np.argmax's rule:
+    the first largest entry of a row, or its first NaN."""
+    n, k = out.shape
+    correct = 0
+    for i in range(n):
+        best = 0
+        for j in range(1, k):
+            if out[i, best] != out[i, best]:  # a NaN is the row's argmax
+                break
+            if out[i, j] > out[i, best] or out[i, j] != out[i, j]:
+                best = j
+        correct += best == labels[i]
+    return correct / n
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # One layer's pieces, forward and backward side by side. Every array they write is given to them (views into the
 # model's workspace), so a training step allocates nothing of size N.
 # ---------------------------------------------------------------------------------------------------------------
 @njit(cache=True, error_model="numpy")
-def _dense_forward(a, theta, layout, l, z):
-    """z = a W + b for dense layer l: a (N, D_in) -> z (N, D_out)."""
+def _dense_forward(a, theta, layout, l, z, with_bias):
+    """z = a W + b for dense layer l: a (N, D_in) -> z (N, D_out); without `with_bias`, z = a W only (the
+    activation loop that reads z next adds b: one pass over z fewer)."""
     d_in, d_out = layout[l, _D_IN], layout[l, _D_OUT]
     np.dot(a, _matrix(theta, layout[l, _W], d_in, d_out), z)
-    _add_bias(z, theta[layout[l, _B]:layout[l, _B] + d_out])
+    if with_bias:
+        _add_bias(z, theta[layout[l, _B]:layout[l, _B] + d_out])
 
 
 @njit(cache=True, error_model="numpy")
-def _dense_backward(a, dz, theta, grad, layout, l, da):
+def _dense_backward(a, dz, theta, grad, layout, l, da, with_bias):
     """dW = a^T dz and db = sum over the rows of dz, written into `grad`; da = dz W^T (N, D_in) unless da is
-    empty (the first layer: nobody needs the gradient with respect to X)."""
+    empty (the first layer: nobody needs the gradient with respect to X). Without `with_bias`, db is left to
+    the activation's backward loop that made dz (one pass over dz fewer)."""
     d_in, d_out = layout[l, _D_IN], layout[l, _D_OUT]
     np.dot(a.T, dz, _matrix(grad, layout[l, _W], d_in, d_out))
-    _bias_grad(dz, grad[layout[l, _B]:layout[l, _B] + d_out])
+    if with_bias:
+        _bias_grad(dz, grad[layout[l, _B]:layout[l, _B] + d_out])
     if da.shape[0] > 0:
         np.dot(dz, _matrix(theta, layout[l, _W], d_in, d_out).T, da)
 
@@ -188,12 +235,15 @@ def _batchnorm_backward(ds, xhat, gamma, inv_std, dgamma, dbeta):
 
 
 @njit(inline="always", error_model="numpy")
-def _activation_forward_loop(z, gamma, beta, scale_shift, code, act_param, uniform, col, drop_p, a, hidden_out):
+def _activation_forward_loop(z, gamma, beta, scale_shift, code, act_param, uniform, col, drop_p, a, hidden_out, b):
     n, d = z.shape
     dropping = uniform.shape[0] > 0
+    adding_bias = b.shape[0] > 0
     keep_scale = 1.0 / (1.0 - drop_p)
     for i in range(n):
         for j in range(d):
+            if adding_bias:
+                z[i, j] += b[j]  # z = a W + b, kept for the backward pass
             s = gamma[j] * z[i, j] + beta[j] if scale_shift else z[i, j]
             value = _activation_value(code, s, act_param)
             if dropping:
@@ -204,28 +254,33 @@ def _activation_forward_loop(z, gamma, beta, scale_shift, code, act_param, unifo
 
 
 @njit(cache=True, error_model="numpy")
-def _activation_forward(z, gamma, beta, scale_shift, act_code, act_param, uniform, col, drop_p, a, hidden_out):
+def _activation_forward(z, gamma, beta, scale_shift, act_code, act_param, uniform, col, drop_p, a, hidden_out, b):
     """a = dropout(f(s)) for a hidden layer (N, D); s = gamma z + beta when `scale_shift` (z holds batch norm's
     xhat), else s = z. Unit j of row i is kept where uniform[i, col + j] >= drop_p and then divided by 1 - drop_p
     (no dropout when uniform is empty). hidden_out, if not empty, receives a in columns col..
+    b, if not empty, is the dense layer's bias, added to z first (z <- z + b, in place, as `_add_bias` does).
 
     ReLU and leaky ReLU get loops of their own, compiled with the activation fixed (so that the loop vectorizes);
     the other activations share one loop. Why, measured: docs/performance.md, "Where the time goes"."""
     if act_code == RELU:
-        _activation_forward_loop(z, gamma, beta, scale_shift, RELU, act_param, uniform, col, drop_p, a, hidden_out)
+        _activation_forward_loop(z, gamma, beta, scale_shift, RELU, act_param, uniform, col, drop_p, a, hidden_out,
+                                 b)
     elif act_code == LEAKY_RELU:
         _activation_forward_loop(z, gamma, beta, scale_shift, LEAKY_RELU, act_param, uniform, col, drop_p, a,
-                                 hidden_out)
+                                 hidden_out, b)
     else:
         _activation_forward_loop(z, gamma, beta, scale_shift, act_code, act_param, uniform, col, drop_p, a,
-                                 hidden_out)
+                                 hidden_out, b)
 
 
 @njit(inline="always", error_model="numpy")
-def _activation_backward_loop(da, z, gamma, beta, scale_shift, code, act_param, uniform, col, drop_p):
+def _activation_backward_loop(da, z, gamma, beta, scale_shift, code, act_param, uniform, col, drop_p, db):
     n, d = da.shape
     dropping = uniform.shape[0] > 0
+    summing_db = db.shape[0] > 0
     keep_scale = 1.0 / (1.0 - drop_p)
+    if summing_db:
+        db[:] = 0.0
     for i in range(n):
         for j in range(d):
             s = gamma[j] * z[i, j] + beta[j] if scale_shift else z[i, j]
@@ -233,18 +288,22 @@ def _activation_backward_loop(da, z, gamma, beta, scale_shift, code, act_param, 
             if dropping:
                 ds = ds * keep_scale if uniform[i, col + j] >= drop_p else 0.0
             da[i, j] = ds
+            if summing_db:
+                db[j] += da[i, j]  # the dense layer's db = sum over the rows of dz = ds, as `_bias_grad` sums
 
 
 @njit(cache=True, error_model="numpy")
-def _activation_backward(da, z, gamma, beta, scale_shift, act_code, act_param, uniform, col, drop_p):
+def _activation_backward(da, z, gamma, beta, scale_shift, act_code, act_param, uniform, col, drop_p, db):
     """Back through a = dropout(f(s)), in place: da <- ds = da * mask / (1 - p) * f'(s) (same s and mask as
-    `_activation_forward`, and the same loops of their own for ReLU and leaky ReLU)."""
+    `_activation_forward`, and the same loops of their own for ReLU and leaky ReLU). db, if not empty, receives
+    the sum over the rows of ds: the bias gradient of the dense layer below when ds is its dz (no batch norm)."""
     if act_code == RELU:
-        _activation_backward_loop(da, z, gamma, beta, scale_shift, RELU, act_param, uniform, col, drop_p)
+        _activation_backward_loop(da, z, gamma, beta, scale_shift, RELU, act_param, uniform, col, drop_p, db)
     elif act_code == LEAKY_RELU:
-        _activation_backward_loop(da, z, gamma, beta, scale_shift, LEAKY_RELU, act_param, uniform, col, drop_p)
+        _activation_backward_loop(da, z, gamma, beta, scale_shift, LEAKY_RELU, act_param, uniform, col, drop_p,
+                                  db)
     else:
-        _activation_backward_loop(da, z, gamma, beta, scale_shift, act_code, act_param, uniform, col, drop_p)
+        _activation_backward_loop(da, z, gamma, beta, scale_shift, act_code, act_param, uniform, col, drop_p, db)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -300,10 +359,11 @@ def _mlp_kernel(X, labels, targets, theta, grad, layout, act_code, act_param, ou
     for l in range(last):
         d, col, g0, b0 = layout[l, _D_OUT], layout[l, _COL], layout[l, _GAMMA], layout[l, _BETA]
         z = _matrix(work, slots[l, 0], n, d)
-        _dense_forward(a, theta, layout, l, z)
         batchnorm = g0 >= 0
+        _dense_forward(a, theta, layout, l, z, batchnorm)  # without batch norm the activation loop adds b
         gamma = theta[g0:g0 + d] if batchnorm else theta[:0]
         beta = theta[b0:b0 + d] if batchnorm else theta[:0]
+        bias = theta[:0] if batchnorm else theta[layout[l, _B]:layout[l, _B] + d]
         if batchnorm and train:
             inv_std = work[slots[last + 1, 0] + col:slots[last + 1, 0] + col + d]
             _batchnorm_train_forward(z, running_mean[col:col + d], running_var[col:col + d], bn_momentum, bn_eps,
@@ -312,29 +372,33 @@ def _mlp_kernel(X, labels, targets, theta, grad, layout, act_code, act_param, ou
             _batchnorm_eval_forward(z, gamma, beta, running_mean[col:col + d], running_var[col:col + d], bn_eps)
         a = _matrix(work, slots[l, 1], n, d)
         _activation_forward(z, gamma, beta, batchnorm and train, act_code, act_param, drop, col, drop_p, a,
-                            hidden_out)
+                            hidden_out, bias)
     k = layout[last, _D_OUT]
     z = _matrix(work, slots[last, 0], n, k)  # the logits
-    _dense_forward(a, theta, layout, last, z)
+    _dense_forward(a, theta, layout, last, z, True)
     dz = _matrix(work, slots[last, 1], n, k)
     cost = _output_layer(z, labels, targets, out_code, out, dz)
     if not want_grad:
         return cost
 
     # ---------------- backward: the same layers in reverse order ----------------
+    bias_summed = False  # whether the activation's backward loop already summed this layer's db
     for l in range(last, -1, -1):
         if l == 0:
-            _dense_backward(X, dz, theta, grad, layout, l, no_drop)
+            _dense_backward(X, dz, theta, grad, layout, l, no_drop, not bias_summed)
             break
         h = l - 1  # the hidden layer whose output a^{[h]} was the input of layer l
         d, col, g0, b0 = layout[h, _D_OUT], layout[h, _COL], layout[h, _GAMMA], layout[h, _BETA]
         da = _matrix(work, slots[h, 2], n, d)
-        _dense_backward(_matrix(work, slots[h, 1], n, d), dz, theta, grad, layout, l, da)
+        _dense_backward(_matrix(work, slots[h, 1], n, d), dz, theta, grad, layout, l, da, not bias_summed)
         z = _matrix(work, slots[h, 0], n, d)
         batchnorm = g0 >= 0
         gamma = theta[g0:g0 + d] if batchnorm else theta[:0]
         beta = theta[b0:b0 + d] if batchnorm else theta[:0]
-        _activation_backward(da, z, gamma, beta, batchnorm, act_code, act_param, drop, col, drop_p)
+        # without batch norm, ds is layer h's dz: its db is summed in the same loop
+        db = grad[:0] if batchnorm else grad[layout[h, _B]:layout[h, _B] + d]
+        _activation_backward(da, z, gamma, beta, batchnorm, act_code, act_param, drop, col, drop_p, db)
+        bias_summed = not batchnorm
         if batchnorm:
             inv_std = work[slots[last + 1, 0] + col:slots[last + 1, 0] + col + d]
             _batchnorm_backward(da, z, gamma, inv_std, grad[g0:g0 + d], grad[b0:b0 + d])
@@ -602,9 +666,13 @@ class MLP:
 
     def _loss_and_grads_checked(self, X, labels, targets, l1=0.0, l2=0.0, uniform=None):
         """loss_and_grads on arrays already checked (the training loop checks the data once, not every step)."""
-        cost, _ = self._run(X, labels, targets, True, True, uniform=uniform)
+        return self._training_pass_checked(X, labels, targets, l1, l2, uniform)[:2]
+
+    def _training_pass_checked(self, X, labels, targets, l1=0.0, l2=0.0, uniform=None):
+        """(cost, grads, yhat): loss_and_grads on checked arrays, and the output yhat it computed on the way."""
+        cost, out = self._run(X, labels, targets, True, True, uniform=uniform)
         cost += self._penalty(l1, l2, add_to_grads=True)
-        return cost, self.grads
+        return cost, self.grads, out
 
     def loss(self, X, y, l2=0.0, l1=0.0):
         """The cost in evaluation mode (no dropout, BN running statistics), plus the optional weight penalty."""
@@ -639,7 +707,7 @@ class MLP:
 
     def _accuracy_from(self, out, labels, targets):
         if self.output == "softmax":
-            return float(np.mean(np.argmax(out, axis=1) == labels))
+            return float(_fraction_correct(out, labels))
         if self.output == "sigmoid":
             return float(np.mean((out > 0.5) == (targets > 0.5)))
         raise ValueError("accuracy needs a classifier (output='softmax' or 'sigmoid'); a linear output has none: "

@@ -19,7 +19,11 @@ Each epoch e (counted from 0, as `course_lib.schedules` does):
    pass: batch norm's batch statistics, dropout on) with the optional penalty l1 * sum|W| + l2 * sum W^2, optional
    clipping of g, ``optimizer.step(g)``;
 3. the evaluation: cost and accuracy on the whole training set and on `validation`, in evaluation mode (no dropout,
-   running statistics), so the train and validation curves are comparable; the costs include the penalty;
+   running statistics), so the train and validation curves are comparable; the costs include the penalty.
+   In full-batch training of a net without batch norm and dropout, training and evaluation mode are the same
+   computation, so the training pass that gives the next epoch's gradient also gives this epoch's cost and
+   accuracy (the same numbers, bit for bit): the training set is then passed over once per epoch, not twice
+   (so after a run that stops early, ``model.grads`` holds the gradient at the final parameters);
 4. the schedule's feedback: a stateful schedule gets ``step(cost)``: ReduceOnPlateau the validation cost (the
    training cost without validation data), Babysitter the training cost, the lecture's C(theta). When Babysitter
    says ``redo``, the parameters, the optimizer's state and the generators go back to the start of the epoch and
@@ -48,29 +52,47 @@ from course_lib.clipping import clip_grad_norm, clip_grad_value
 __all__ = ["fit", "History", "EarlyStopping"]
 
 
+# The sums below run in _LANES interleaved partial sums, added up at the end: one running sum waits for each
+# addition to finish (about 1.5 ns per entry), the partial sums are added side by side in vector registers.
+_LANES = 8
+
+
 @njit(cache=True, error_model="numpy")
 def _norm_kernel(x):
-    """||x||_2 of a 1-D array, accumulated in float64."""
-    total = 0.0
-    for i in range(x.size):
-        total += np.float64(x[i]) * np.float64(x[i])
-    return np.sqrt(total)
+    """||x||_2 = sqrt(sum_i x_i^2) of a 1-D array, accumulated in float64."""
+    sums = np.zeros(_LANES)
+    body = x.size - x.size % _LANES
+    for i in range(0, body, _LANES):
+        for lane in range(_LANES):
+            x_i = np.float64(x[i + lane])
+            sums[lane] += x_i * x_i
+    for i in range(body, x.size):
+        sums[0] += np.float64(x[i]) * np.float64(x[i])
+    return np.sqrt(sums.sum())
 
 
 @njit(cache=True, error_model="numpy")
 def _update_ratio_kernel(before, after):
     """||after - before|| / ||before|| in one pass, and before <- after (ready for the next step). float64 sums."""
-    diff = 0.0
-    size = 0.0
-    for i in range(before.size):
+    diff = np.zeros(_LANES)
+    size = np.zeros(_LANES)
+    body = before.size - before.size % _LANES
+    for i in range(0, body, _LANES):
+        for lane in range(_LANES):
+            b = np.float64(before[i + lane])
+            a = np.float64(after[i + lane])
+            diff[lane] += (a - b) * (a - b)
+            size[lane] += b * b
+    for i in range(body, before.size):
         b = np.float64(before[i])
         a = np.float64(after[i])
-        diff += (a - b) * (a - b)
-        size += b * b
+        diff[0] += (a - b) * (a - b)
+        size[0] += b * b
+    for i in range(before.size):
         before[i] = after[i]
-    if size == 0.0:
-        return np.inf if diff > 0.0 else 0.0
-    return np.sqrt(diff / size)
+    if size.sum() == 0.0:
+        return np.inf if diff.sum() > 0.0 else 0.0
+    return np.sqrt(diff.sum() / size.sum())
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -337,16 +359,21 @@ def _say(bar, message):
 # ---------------------------------------------------------------------------------------------------------------
 # One epoch
 # ---------------------------------------------------------------------------------------------------------------
-def _run_steps(model, optimizer, data, batches, l1, l2, clip_norm, clip_value, step_cost, before):
+def _run_steps(model, optimizer, data, batches, l1, l2, clip_norm, clip_value, step_cost, before, ahead=None):
     """The steps of one epoch, one per batch: training pass, (clipping), optimizer step.
 
     Appends each step's cost to `step_cost`. `before` holds theta before each step (for the update ratio).
+    `ahead`: None, or the cost of the first batch's training pass, already run on the current parameters (its
+    gradients are in ``model.grads``): the first step then uses it instead of running the pass again.
     Returns (grad_norms, update_ratios, diverged), diverged = None or where the cost/gradient stopped being finite.
     """
     grad_norms, ratios = [], []
     for idx in batches:
-        Xb, lb, tb = data.rows(idx)
-        cost, grads = model._loss_and_grads_checked(Xb, lb, tb, l1, l2)
+        if ahead is not None:
+            cost, grads, ahead = ahead, model.grads, None
+        else:
+            Xb, lb, tb = data.rows(idx)
+            cost, grads = model._loss_and_grads_checked(Xb, lb, tb, l1, l2)
         step_cost.append(cost)
         gnorm = float(_norm_kernel(model.flat_grads))
         if not math.isfinite(cost):
@@ -363,12 +390,44 @@ def _run_steps(model, optimizer, data, batches, l1, l2, clip_norm, clip_value, s
     return grad_norms, ratios, None
 
 
+def _mean(values):
+    """float(np.mean(values)); for one value (full-batch training) the value itself, which is the same number."""
+    return values[0] if len(values) == 1 else float(np.mean(values))
+
+
 def _evaluate(model, data, l1, l2):
     """(cost including the penalty, accuracy) in evaluation mode; accuracy is NaN for a linear output."""
     cost, out = model._loss_checked(data.X, data.labels, data.targets, l1, l2)
-    if model.output == "linear":
-        return cost, math.nan
-    return cost, model._accuracy_from(out, data.labels, data.targets)
+    return cost, _accuracy(model, out, data)
+
+
+def _accuracy(model, out, data):
+    return math.nan if model.output == "linear" else model._accuracy_from(out, data.labels, data.targets)
+
+
+def _same_in_both_modes(model):
+    """Whether a training pass computes what an evaluation pass does (no batch norm, no dropout)."""
+    return not model.batchnorm and model.dropout == 0.0
+
+
+def _evaluate_ahead(model, data, l1, l2, keep_copies):
+    """`_evaluate` by a training pass on all of `data` (the next full-batch step's pass), for a model that
+    computes the same in both modes: (cost, accuracy, ahead), ahead for `_still_ahead`. With `keep_copies`,
+    ahead holds copies of the parameters and gradients, so that a change made in between (a callback) is seen."""
+    cost, _, out = model._training_pass_checked(data.X, data.labels, data.targets, l1, l2)
+    copies = (model.flat_params.copy(), model.flat_grads.copy()) if keep_copies else None
+    return cost, _accuracy(model, out, data), (cost, copies)
+
+
+def _still_ahead(ahead, model):
+    """The cost of the pass `_evaluate_ahead` ran, if its gradients still belong to the model's parameters."""
+    if ahead is None or not _same_in_both_modes(model):
+        return None
+    cost, copies = ahead
+    if copies is not None and not (np.array_equal(copies[0], model.flat_params)
+                                   and np.array_equal(copies[1], model.flat_grads)):
+        return None
+    return cost
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -422,6 +481,12 @@ def fit(model, optimizer, X, y, epochs, batch_size=None, schedule=None, validati
 
     history = History()
     rng = np.random.default_rng(seed)
+    # Full batch, no batch norm, no dropout: the pass that evaluates epoch e is epoch e + 1's training pass (see
+    # the module docstring). Not with Babysitter (it rewinds epochs); with code of the user's running between
+    # epochs (callbacks, a schedule), the pass is reused only if parameters and gradients are still the same.
+    look_ahead = batch_size == n and not babysitter
+    check_ahead = bool(callbacks) or schedule is not None
+    ahead = None
     before = model.flat_params.copy()  # theta before each step, for the update ratio
     bar = _progress_bar(epochs, progress)
     epoch = 0
@@ -441,10 +506,14 @@ def fit(model, optimizer, X, y, epochs, batch_size=None, schedule=None, validati
                 before[:] = model.flat_params
                 grad_norms, ratios, diverged = _run_steps(
                     model, optimizer, data, _batches(n, batch_size, order, model.batchnorm), l1, l2, clip_norm,
-                    clip_value, history.step_cost, before)
+                    clip_value, history.step_cost, before, _still_ahead(ahead, model))
+                ahead = None
                 # 3. the evaluation, in evaluation mode
                 if diverged is None:
-                    train_cost, train_acc = _evaluate(model, data, l1, l2)
+                    if look_ahead and epoch + 1 < epochs and _same_in_both_modes(model):
+                        train_cost, train_acc, ahead = _evaluate_ahead(model, data, l1, l2, check_ahead)
+                    else:
+                        train_cost, train_acc = _evaluate(model, data, l1, l2)
                     if not math.isfinite(train_cost):
                         diverged = f"(cost after the epoch = {train_cost})"
                 # 4. Babysitter: back to the start of the epoch and again with half the rate if the cost went up
@@ -477,8 +546,8 @@ def fit(model, optimizer, X, y, epochs, batch_size=None, schedule=None, validati
                     history.val_cost.append(val_cost)
                     history.val_accuracy.append(val_acc)
                 history.lr.append(lr)
-                history.grad_norm.append(float(np.mean(grad_norms)))
-                history.update_ratio.append(float(np.mean(ratios)))
+                history.grad_norm.append(_mean(grad_norms))
+                history.update_ratio.append(_mean(ratios))
                 history.weight_norm.append(float(_norm_kernel(model.flat_params)))
                 history.steps_per_epoch.append(len(ratios))
                 history.redos.append(redos)

@@ -568,3 +568,36 @@ def test_the_old_dense_pair_and_the_cache_convention_agree():
         layers.affine_backward(dout, (x, W, b))
     with pytest.raises(TypeError, match="dense_backward takes"):
         layers.dense_backward(dout, x)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The kernel's fused pieces compute what the separate ones do
+# ---------------------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_fused_softmax_and_cross_entropy_equal_the_losses_pieces_bitwise(dtype):
+    from course_lib.losses import _softmax_row, _softmax_xent_kernel
+    from course_lib.model import _softmax_and_xent
+
+    rng = np.random.default_rng(0)
+    for n, k in [(600, 3), (5, 1), (7, 10)]:
+        z = (30 * rng.standard_normal((n, k))).astype(dtype)
+        labels = rng.integers(0, k, n)
+        out, dz, out_ref, dz_ref = (np.empty_like(z) for _ in range(4))
+        cost = _softmax_and_xent(z, labels, out, dz)
+        for i in range(n):
+            _softmax_row(z[i], out_ref[i])
+        assert cost == _softmax_xent_kernel(z, labels, dz_ref)
+        assert np.array_equal(out, out_ref) and np.array_equal(dz, dz_ref)
+
+
+def test_fraction_correct_follows_numpys_argmax_with_ties_and_nans():
+    from course_lib.model import _fraction_correct
+
+    rng = np.random.default_rng(1)
+    for trial in range(200):
+        n, k = rng.integers(1, 20), rng.integers(1, 5)
+        out = rng.integers(0, 3, (n, k)).astype(float)  # many ties
+        if trial % 3 == 0:
+            out[rng.random((n, k)) < 0.2] = np.nan
+        labels = rng.integers(0, k, n)
+        assert _fraction_correct(out, labels) == float(np.mean(np.argmax(out, axis=1) == labels))

@@ -395,6 +395,62 @@ def test_the_threaded_copy_of_every_rule_takes_bitwise_the_same_steps(name, dtyp
     np.testing.assert_array_equal(runs[0], runs[1])
 
 
+@pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="Numba may use only one thread here")
+def test_the_finiteness_check_is_threaded_from_its_own_size_and_finds_nan_and_inf_either_way(monkeypatch):
+    """The gradient check does little per entry, so it starts threads only from CHECK_PARALLEL_MIN_SIZE entries
+    (above the rules' PARALLEL_MIN_SIZE); below and above it gives the same answer."""
+    assert engine.CHECK_PARALLEL_MIN_SIZE > engine.PARALLEL_MIN_SIZE
+    monkeypatch.setattr(engine, "_threads", 2)
+    monkeypatch.setattr(engine, "_machine_is_busy", lambda: False)
+    threaded_calls = []
+    parallel = engine._count_not_finite_parallel
+    monkeypatch.setattr(engine, "_count_not_finite_parallel", lambda x: threaded_calls.append(x.size) or parallel(x))
+    for threshold in (1001, 1000):  # one core, then threads
+        monkeypatch.setattr(engine, "CHECK_PARALLEL_MIN_SIZE", threshold)
+        for dtype in (np.float32, np.float64):
+            x = np.ones(1000, dtype=dtype)
+            assert engine.all_finite(x)
+            for bad in (np.nan, np.inf, -np.inf):
+                x[637] = bad
+                assert not engine.all_finite(x)
+                x[637] = 1.0
+        assert len(threaded_calls) == (0 if threshold == 1001 else 8)
+
+
+def test_threaded_copies_runs_every_rule_threaded_on_a_tiny_array_to_compile_it_ahead(monkeypatch):
+    """`course warmup` can compile the threaded copies with `engine.threaded_copies()`: inside the block a rule
+    and the gradient check take their threaded copy whatever the size, thread count or load; after it, not."""
+    monkeypatch.setattr(engine, "_threads", 1)
+    assert not engine._use_threads(10**9)
+    calls = []
+    rule = Adam._kernel
+    parallel = rule.parallel
+    monkeypatch.setattr(rule, "parallel", lambda *args: calls.append(args[0].size) or parallel(*args))
+    w = np.ones(5)
+    with engine.threaded_copies():
+        assert engine._use_threads(1) and engine._use_threads(1, engine.CHECK_PARALLEL_MIN_SIZE)
+        Adam([w]).step([np.full(5, 0.5)])
+    assert calls == [5]
+    assert not engine._use_threads(10**9)
+    Adam([w]).step([np.full(5, 0.5)])
+    assert calls == [5]
+
+
+@pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="Numba may use only one thread here")
+def test_a_threaded_step_restores_the_course_thread_count_after_someone_changed_numbas(monkeypatch):
+    """The engine reads Numba's thread count cheaply and sets it only when it differs, so a count changed
+    elsewhere (numba.set_num_threads(1) in a notebook) is still put back before a threaded step."""
+    monkeypatch.setattr(engine, "_threads", 2)
+    monkeypatch.setattr(engine, "_machine_is_busy", lambda: False)
+    before = numba.get_num_threads()
+    try:
+        assert engine._use_threads(10**9) and numba.get_num_threads() == 2
+        numba.set_num_threads(1)
+        assert engine._use_threads(10**9) and numba.get_num_threads() == 2
+    finally:
+        numba.set_num_threads(before)
+
+
 def test_a_busy_machine_keeps_large_steps_on_one_core(monkeypatch):
     monkeypatch.setattr(engine, "_threads", 2)
     monkeypatch.setattr(engine, "_load", {"checked": -1.0, "busy": False})

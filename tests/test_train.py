@@ -338,3 +338,50 @@ def test_batch_norm_with_single_example_batches_is_refused_up_front():
     model = MLP([2, 8, 3], batchnorm=True, seed=22)
     with pytest.raises(ValueError, match="batch norm needs at least 2"):
         fit(model, SGD(model.params, lr=0.1), X, y, epochs=1, batch_size=1, progress=False)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Full-batch training passes over the data once per epoch, and records the same History
+# ---------------------------------------------------------------------------------------------------------------
+def _full_batch_by_hand(model, opt, X, y, epochs, l2=0.0, change=None):
+    """The History's numbers of full-batch training written out: step, then the evaluation-mode cost and accuracy."""
+    step_cost, cost, accuracy = [], [], []
+    for epoch in range(epochs):
+        c, grads = model.loss_and_grads(X, y, l2=l2)
+        step_cost.append(c)
+        opt.step(grads)
+        cost.append(model.loss(X, y, l2=l2))
+        accuracy.append(model.accuracy(X, y))
+        if change is not None:
+            change(epoch, None, model)
+    return step_cost, cost, accuracy
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_full_batch_history_is_bitwise_the_evaluation_after_every_epoch(dtype):
+    """fit reuses the training pass that starts epoch e + 1 as epoch e's evaluation (same parameters, same mode
+    without batch norm and dropout): every recorded number and the trained weights equal the plain two-pass loop's."""
+    X, y = _small(n=90)
+    model, twin = MLP([2, 16, 3], seed=3, dtype=dtype), MLP([2, 16, 3], seed=3, dtype=dtype)
+    history = fit(model, Adam(model.params, lr=0.05), X, y, epochs=12, l2=1e-3, progress=False)
+    step_cost, cost, accuracy = _full_batch_by_hand(twin, Adam(twin.params, lr=0.05), X, y, 12, l2=1e-3)
+    assert history.step_cost == step_cost
+    assert history.cost == cost and history.accuracy == accuracy
+    assert np.array_equal(model.flat_params, twin.flat_params)
+
+
+def test_a_callback_that_changes_the_weights_is_not_undone_by_the_reused_pass():
+    """A callback runs between the pass fit reuses and the step that uses it: if it changes the parameters, the
+    next step's gradient is computed afresh (else the step would follow the gradient of weights that are gone)."""
+    def halve_first_layer(epoch, history, model):
+        if epoch % 3 == 1:
+            model.params[0] *= 0.5
+
+    X, y = _small(n=90)
+    model, twin = MLP([2, 16, 3], seed=4), MLP([2, 16, 3], seed=4)
+    history = fit(model, Adam(model.params, lr=0.05), X, y, epochs=8, callbacks=[halve_first_layer],
+                  progress=False)
+    step_cost, cost, accuracy = _full_batch_by_hand(twin, Adam(twin.params, lr=0.05), X, y, 8,
+                                                    change=halve_first_layer)
+    assert history.step_cost == step_cost and history.cost == cost and history.accuracy == accuracy
+    assert np.array_equal(model.flat_params, twin.flat_params)

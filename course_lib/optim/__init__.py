@@ -16,7 +16,8 @@ One module per method, each a Numba kernel beside the class that checks the inpu
 - `flat`: `flat_parameters`, one buffer for all parameters so that a step is one kernel call.
 - `engine`: the plumbing between a rule and the arrays: `update_rule` compiles a rule for one core and threaded
   (used from `PARALLEL_MIN_SIZE` entries on), `threads()` / `set_threads(n)` (capped by ``COURSE_NUM_THREADS``
-  and ``NUMBA_NUM_THREADS``), `apply_rule` (one call per buffer).
+  and ``NUMBA_NUM_THREADS``), `threaded_copies()` (a block in which every rule runs threaded: compiles those
+  copies ahead, for `course warmup`), `apply_rule` (one call per buffer).
 
 Each rule is a kernel that takes the lecture's quantities by name, e.g.
 ``_adam_kernel(theta, g, m, v, v_max, t, lr, beta1, beta2, eps, weight_decay, ...)``; `Optimizer.step` checks the

@@ -24,6 +24,7 @@ and a thread that waits for a core makes the whole step wait (measured in docs/p
 `Optimizer.step` (in `base.py`) calls `apply_rule`: one rule call for the whole model when params and grads tile
 one buffer each (see `flat.py`), else one per parameter array.
 """
+import contextlib
 import functools
 import inspect
 import os
@@ -33,13 +34,19 @@ import types
 
 import numba
 from numba import njit, prange
+from numba.np.ufunc import parallel as _numba_parallel
 
 from course_lib._validate import _all_finite_kernel
 
-__all__ = ["update_rule", "apply_rule", "all_finite", "threads", "set_threads", "PARALLEL_MIN_SIZE"]
+__all__ = ["update_rule", "apply_rule", "all_finite", "threads", "set_threads", "threaded_copies",
+           "PARALLEL_MIN_SIZE", "CHECK_PARALLEL_MIN_SIZE"]
 
 # The size from which the threaded copy of a rule is used (calibrated with float32 Adam: docs/performance.md).
 PARALLEL_MIN_SIZE = 50_000
+# The same for the finiteness check of the gradient, which does far less per entry than a rule, so that starting
+# the threads pays later (float32, minimum of 31 samples, 2026-12-06: 1e5 entries 4.4 us on one core, 5.7 us
+# threaded; 3e5 entries 15.9 and 12.0 us; docs/performance.md).
+CHECK_PARALLEL_MIN_SIZE = 200_000
 
 
 def _cores():
@@ -88,6 +95,21 @@ def set_threads(n):
 
 
 _load = {"checked": -1.0, "busy": False}
+_forced = {"on": False}
+
+
+@contextlib.contextmanager
+def threaded_copies():
+    """Inside this block every rule and check called from the main thread runs its threaded copy, whatever the
+    array's size, the thread count or the load (Numba compiles that copy on its first call, about 2 s a rule and
+    dtype): for compiling the copies ahead of time, e.g. in `course warmup`, so that a notebook's first large step
+    does not. Numba runs it on at most `numba.config.NUMBA_NUM_THREADS` threads."""
+    before = _forced["on"]
+    _forced["on"] = True
+    try:
+        yield
+    finally:
+        _forced["on"] = before
 
 
 def _machine_is_busy():
@@ -102,14 +124,26 @@ def _machine_is_busy():
     return _load["busy"]
 
 
-def _use_threads(size):
-    """Whether an array of `size` entries goes to the threaded copy (and, if so, Numba's thread count set for it).
+def _ask_numba_for(n):
+    """numba.set_num_threads(n) unless Numba already uses n threads in this thread. (That call checks and launches
+    its threads every time: 1-3 us, a tenth of a threaded step at 1e5 entries; reading the count through the
+    function Numba installs when it launches them costs 0.1 us.)"""
+    current = getattr(_numba_parallel, "_get_num_threads", None)
+    if not callable(current) or current() != n:
+        numba.set_num_threads(n)
+
+
+def _use_threads(size, min_size=None):
+    """Whether an array of `size` entries goes to the threaded copy (and, if so, Numba's thread count set for it):
+    from `min_size` entries on (default `PARALLEL_MIN_SIZE`).
 
     Only from the main thread: a rule called from another thread (a widget's callback) stays on one core, so that
     no two threaded loops ever run at once."""
-    if (_threads > 1 and size >= PARALLEL_MIN_SIZE and threading.current_thread() is threading.main_thread()
-            and not _machine_is_busy()):
-        numba.set_num_threads(_threads)
+    if _forced["on"]:
+        return threading.current_thread() is threading.main_thread()
+    if (_threads > 1 and size >= (PARALLEL_MIN_SIZE if min_size is None else min_size)
+            and threading.current_thread() is threading.main_thread() and not _machine_is_busy()):
+        _ask_numba_for(_threads)
         return True
     return False
 
@@ -125,7 +159,7 @@ def _count_not_finite_parallel(x):
 
 def all_finite(x):
     """True if every entry of the 1-D float array x is finite: threaded for large x, as the rules are."""
-    if _use_threads(x.size):
+    if _use_threads(x.size, CHECK_PARALLEL_MIN_SIZE):
         return _count_not_finite_parallel(x) == 0
     return _all_finite_kernel(x)
 
