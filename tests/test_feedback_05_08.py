@@ -1512,3 +1512,61 @@ def test_the_solution_passes_every_test_cell_that_has_wrong_answers(name):
 
 
 MIN_PER_PART = {}
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The three grading helpers these test cells use (course_lib.grading, appended this round)
+
+
+def test_check_inputs_unchanged_names_the_argument_a_function_writes_into_and_passes_a_pure_one():
+    import numpy as np
+
+    from course_lib.grading import check_inputs_unchanged
+
+    def in_place(theta, g, G, lr=0.1):
+        G += g * g
+        return theta - lr * g / np.sqrt(G), G
+
+    def pure(theta, g, G, lr=0.1):
+        G_new = G + g * g
+        return theta - lr * g / np.sqrt(G_new), G_new
+
+    case = (np.array([1.0, np.nan]), np.array([0.5, 2.0]), np.zeros(2))
+    with pytest.raises(AssertionError, match=r"in_place changed its input `G` in place \(case 1\): return new"):
+        check_inputs_unchanged(in_place, [case])
+    assert check_inputs_unchanged(pure, [case])  # a NaN input left alone is unchanged
+    with pytest.raises(AssertionError, match="raised ZeroDivisionError"):
+        check_inputs_unchanged(lambda x: 1 / 0, [(np.ones(1),)])
+
+
+def test_call_student_turns_exceptions_and_a_wrong_number_of_outputs_into_messages():
+    import numpy as np
+
+    from course_lib.grading import call_student
+
+    x = np.array([1.0, 2.0])
+    assert call_student(lambda a, b=1: (a * b, a), x, b=2, returns=2)[0].tolist() == [2.0, 4.0]
+    with pytest.raises(AssertionError, match=r"bn should return 3 values \(dx, dgamma, dbeta\), got a tuple of 2"):
+        call_student(lambda a: (a, a), x, returns=("dx", "dgamma", "dbeta"), name="bn")
+    with pytest.raises(AssertionError, match=r"should return 2 values, got None"):
+        call_student(lambda a: None, x, returns=2)
+    with pytest.raises(AssertionError, match=r"raised NotImplementedError .*not written yet"):
+        call_student(lambda a: (_ for _ in ()).throw(NotImplementedError()), x)
+    call_student(lambda a: a.fill(0.0), x)
+    assert x.tolist() == [1.0, 2.0]  # the function got a copy
+
+
+def test_check_shape_known_names_a_listed_wrong_shape_and_otherwise_is_check_shape():
+    import numpy as np
+
+    from course_lib.grading import check_shape_known
+
+    known = {(3, 2): "the input X was given a row"}
+    with pytest.raises(AssertionError, match=r"got \(3, 2\)\nThis matches a known mistake: the input X was given a row\."):
+        check_shape_known(np.zeros((3, 2)), (2, 2), "stats", known)
+    with pytest.raises(AssertionError, match=r"expected shape \(2, 2\), got \(4, 2\)") as failure:
+        check_shape_known(np.zeros((4, 2)), (2, 2), "stats", known)
+    assert NAMED not in str(failure.value)
+    with pytest.raises(AssertionError, match="is None"):
+        check_shape_known(None, (2, 2), "stats", known)
+    assert check_shape_known(np.zeros((2, 2)), (2, 2), "stats", known)
