@@ -1594,3 +1594,37 @@ def test_check_shape_known_names_a_listed_wrong_shape_and_otherwise_is_check_sha
     with pytest.raises(AssertionError, match="is None"):
         check_shape_known(None, (2, 2), "stats", known)
     assert check_shape_known(np.zeros((2, 2)), (2, 2), "stats", known)
+
+
+# Every student function of each part: a part not written yet (the stub's NotImplementedError) or a missing `return`
+# must fail its test with a message, never with a raw error from the test's own code.
+FUNCTIONS = {
+    "05_adaptive_optimizers": {f"{fn}_test": [fn] for fn in ("adagrad_step", "rmsprop_step", "adadelta_step",
+                                                            "adam_step", "adamw_step", "adamax_step", "nadam_step")},
+    "06_learning_rate_schedules": {
+        **{f"{fn}_test": [fn] for fn in ("babysit", "linear_decay", "inverse_time", "exponential_decay", "inverse_sqrt",
+                                         "cosine_restarts", "triangular", "partial_sums")},
+        "keras_schedules_test": ["keras_step_decay", "constant_then_exponential"]},
+    "07_init_preprocessing_batchnorm": {
+        **{f"{fn}_test": [fn] for fn in ("tanh_layer_statistics", "center_and_normalize", "decorrelate_and_whiten",
+                                         "bn_forward", "bn_backward_graph", "bn_backward", "identity_gamma_beta")},
+        "xavier_and_he_test": ["xavier_init", "he_init"]},
+    "08_dropout_regularization_capstone": {
+        **{f"{fn}_test": [fn] for fn in ("dropout_inverted", "dropout_test_scaling", "weight_penalty", "early_stopping",
+                                         "softmax_cross_entropy", "update_weight_ratio", "ensemble_predict")},
+        "random_search_test": ["sample_log_uniform", "refine_range"]},
+}
+
+
+@pytest.mark.parametrize("name", sorted(FUNCTIONS))
+def test_an_unwritten_part_or_a_missing_return_fails_with_a_message_not_a_raw_error(name):
+    a = assignment(name)
+    problems = []
+    for cell, fns in FUNCTIONS[name].items():
+        for fn in fns:
+            for body in ("raise NotImplementedError()", "return None"):
+                for hidden in (False, True):
+                    out = a.run(cell, f"def {fn}(*args, **kwargs):\n    {body}\n", hidden=hidden)
+                    if out.raw or not out.failed:
+                        problems.append(f"{cell} / {fn} with `{body}`: {out.raw or 'passes'}")
+    assert not problems, "\n".join(problems)
