@@ -882,3 +882,91 @@ def deep_cost(X, weights, f):
 
 
 show_failures()
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Calling the student's function from a test cell, and the rule "leave the inputs alone" (assignments 05-08)
+
+
+def _bound_names(fn, args, kwargs):
+    """The parameter name of each positional and keyword argument, as far as `fn`'s signature tells."""
+    try:
+        bound = _signature(fn).bind(*args, **kwargs)
+    except _Exception:
+        return [f"argument {k + 1}" for k in _range(_len(args))] + _list(kwargs)
+    return _list(bound.arguments)
+
+
+def call_student(fn, *args, returns=None, name=None, **kwargs):
+    """fn(*args, **kwargs) on copies of the arguments, with NumPy's warnings silenced, for a test cell that needs
+    the student's outputs themselves (to unpack them or to compute with them).
+
+    An exception in `fn` fails the check with its type and message (not a traceback through the test cell), and
+    with `returns` (a number of values, or their names) a result that is not a tuple or list of that many values
+    fails with what was expected instead of a raw unpacking error.
+    """
+    __tracebackhide__ = True
+    if name is None:
+        name = _getattr(fn, "__name__", "your function")
+    if not _callable(fn):
+        raise CheckFailed(f"{name} is not a function (got {_describe(fn)}): did you overwrite it?")
+    args, kwargs = _deepcopy(args), _deepcopy(kwargs)
+    with _errstate(all="ignore"), _catch_warnings():
+        _simplefilter("ignore")
+        try:
+            result = fn(*args, **kwargs)
+        except _Exception as error:  # reported as a message, never as a traceback
+            raise CheckFailed(_exception_text(name, error)) from None
+    if returns is not None:
+        names = returns if _isinstance(returns, (_tuple, _list)) else None
+        n = _len(names) if names is not None else _int(returns)
+        if not _isinstance(result, (_tuple, _list)) or _len(result) != n:
+            what = (f"a {_type(result).__name__} of {_len(result)}" if _isinstance(result, (_tuple, _list))
+                    else _describe(result))
+            listed = f" ({', '.join(_str(s) for s in names)})" if names is not None else ""
+            raise CheckFailed(f"{name} should return {n} values{listed}, got {what}")
+    return result
+
+
+def check_inputs_unchanged(fn, cases, name=None, hint="return new arrays and leave the inputs alone"):
+    """Fail if `fn` changes one of its array arguments in place on one of `cases` (as in `check_function`).
+
+    The other checks call the student's function on copies, so an answer that writes into its inputs
+    (``G += g * g``, ``theta -= ...``, ``m[:] = ...``) gets the right values there; this check is the rule itself.
+    """
+    __tracebackhide__ = True
+    if name is None:
+        name = _getattr(fn, "__name__", "your function")
+    for k, case in _enumerate(_list(cases)):
+        args, kwargs = _split_case(case)
+        given, kept = _deepcopy((args, kwargs)), _deepcopy((args, kwargs))
+        with _errstate(all="ignore"), _catch_warnings():
+            _simplefilter("ignore")
+            try:
+                fn(*given[0], **given[1])
+            except _Exception as error:
+                raise CheckFailed(f"{_exception_text(name, error)} on case {k + 1}") from None
+        labels = _bound_names(fn, args, kwargs)
+        values = _list(given[0]) + _list(given[1].values())
+        before = _list(kept[0]) + _list(kept[1].values())
+        for label, now, then in _zip(labels, values, before):
+            if _isinstance(then, _ndarray):
+                same = (_isinstance(now, _ndarray) and now.shape == then.shape
+                        and _bool(_close_mask(now.astype(_float64), then.astype(_float64), 0.0, 0.0).all()))
+                if not same:
+                    raise CheckFailed(f"{name} changed its input `{label}` in place (case {k + 1}): {hint}")
+    return True
+
+
+def check_shape_known(got, shape, name="your result", known_shapes=None):
+    """`check_shape`, and a wrong shape listed in `known_shapes` ({shape: explanation}) is named as a known mistake
+    (for example one row too many: "the input X was counted as a layer"), instead of the generic shape hint."""
+    __tracebackhide__ = True
+    arr, problem = _numbers(got, name)
+    if problem is None and known_shapes:
+        have = _tuple(arr.shape)
+        for wrong, explanation in known_shapes.items():
+            if have == _tuple(wrong) and have != _tuple(shape):
+                raise CheckFailed(f"{name}: expected shape {_shape_text(_tuple(shape))}, got {_shape_text(have)}\n"
+                                  f"This matches a known mistake: {explanation}.")
+    return check_shape(got, shape, name)
