@@ -87,6 +87,13 @@ def _optim():
     optim.NesterovLookahead([w], lr=0.1).step_fn(lambda p: [2 * p[0]])
     w = np.ones(5)
     optim.LectureNesterov([w], lr=0.1).step_fn(lambda p: [2 * p[0]])
+    # The threaded copies that large float64 steps take (from 50,000 entries), for the optimizers notebooks use most.
+    from course_lib.optim import engine
+
+    with engine.threaded_copies():
+        for name, hyper in (("adam", {}), ("adamw", {}), ("sgd", {"lr": 0.1, "momentum": 0.9})):
+            w = np.ones(5)
+            optim.make_optimizer(name, [w], **hyper).step([np.full(5, 0.5)])
 
 
 def _clipping_regularization():
