@@ -463,6 +463,21 @@ def test_graph_viewer_max_gate_routes_the_gradient_to_the_larger_input():
     assert gradients(app) == {"x": -8.0, "y": 6.0, "z": 0.0, "w": 2.0}
 
 
+def shown_text(app, node):
+    """What a node's box reads: its box (label, data, grad) with the number text laid over it, character by
+    character (both monospace, lines of equal length, centred on the same point). A number never covers a
+    character of the box."""
+    box, numbers = app.artists["boxes"][node], app.artists["numbers"][node]
+    assert box.get_position() == numbers.get_position()
+    assert box.get_fontfamily() == numbers.get_fontfamily() == ["monospace"]
+    lines = []
+    for under, over in zip(box.get_text().split("\n"), numbers.get_text().split("\n"), strict=True):
+        assert len(under) == len(over) == len(box.get_text().split("\n")[0])
+        assert all(a == " " or b == " " for a, b in zip(under, over)), (under, over)
+        lines.append("".join(b if b != " " else a for a, b in zip(under, over)))
+    return "\n".join(" ".join(line.split()) for line in lines)
+
+
 def test_graph_viewer_choosing_an_expression_shows_its_inputs_at_the_lecture_values():
     app = build(graph_viewer)
     move(app, "w0", 1.0)
@@ -473,9 +488,9 @@ def test_graph_viewer_choosing_an_expression_shows_its_inputs_at_the_lecture_val
     drawing = app.artists["drawing"]
     assert drawing.ax is app.figure.axes[0] and len(app.figure.axes) == 1  # the same axes, redrawn
     assert len(drawing.boxes) == 5  # x, y, z, q, f
-    assert "data -12" in app.artists["boxes"][app.artists["output"]].get_text()
+    assert shown_text(app, app.artists["output"]) == "f\ndata -12\ngrad 1"
     move(app, "z", 1.0)
-    assert "data 3\ngrad 1" in app.artists["boxes"][app.artists["output"]].get_text()  # f = 3 * 1, df/df = 1
+    assert shown_text(app, app.artists["output"]) == "f\ndata 3\ngrad 1"  # f = 3 * 1, df/df = 1
     assert app.artists["drawing"] is drawing  # an input change rewrites the boxes, it draws nothing new
     move(app, "expression", "neuron")
     assert app.controls["w0"].value == 2.0  # back at the lecture's value, not the 1.0 set before
@@ -484,6 +499,18 @@ def test_graph_viewer_choosing_an_expression_shows_its_inputs_at_the_lecture_val
     assert app.artists["drawing"] is drawing  # drawn once, shown again
     assert all(box.get_visible() for box in drawing.boxes.values())
     assert not any(artist.get_visible() for artist in [*neuron.boxes.values(), *neuron.arrows])
+    assert all(text.get_visible() for text in app.artists["numbers"].values())
+
+
+def test_graph_viewer_boxes_show_every_number_in_its_place():
+    """Extreme inputs give numbers like 5.33e-09: shortened to fit the box (fewer digits, short exponent)."""
+    app = build(graph_viewer)
+    move(app, "w0", 4.5)
+    move(app, "x0", -4.9)
+    for node in app.artists["numbers"]:
+        data, grad = shown_text(app, node).split("\n")[-2:]
+        assert float(data.removeprefix("data ")) == pytest.approx(node.data, rel=0.06, abs=1e-300)
+        assert float(grad.removeprefix("grad ")) == pytest.approx(node.grad, rel=0.06, abs=1e-300)
 
 
 def test_graph_viewer_rejects_unknown_expressions_and_inputs():
