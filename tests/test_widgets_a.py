@@ -574,3 +574,17 @@ def test_ema_and_activation_sliders_never_redraw_the_whole_figure():
     assert full_draws_over(app, "beta", [value for _, value in app.controls["beta"].options]) == 0
     app = build(activation_explorer)
     assert full_draws_over(app, "threshold", slider_stops(app.controls["threshold"], stride=3)) == 0
+
+
+@pytest.mark.parametrize("name, parameter", [("leaky_relu", "slope"), ("elu", "alpha"), ("prelu", "alpha"),
+                                             ("swish", "beta")])
+def test_activation_parameter_sliders_never_redraw_the_whole_figure(name, parameter):
+    """The y axis holds f and f' for every value of the activation's parameter: fixed while its slider moves."""
+    app = build(activation_explorer, name=name)
+    stops = slider_stops(app.controls[parameter], stride=4)
+    assert full_draws_over(app, parameter, stops + stops[::-1]) == 0
+    low, high = app.artists["f"].axes.get_ylim()
+    for value in (stops[0], stops[-1]):
+        move(app, parameter, value)
+        for line in (app.artists["f"], app.artists["f_prime"]):
+            assert low < line.get_ydata().min() and line.get_ydata().max() < high
