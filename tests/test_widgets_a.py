@@ -464,18 +464,24 @@ def test_graph_viewer_max_gate_routes_the_gradient_to_the_larger_input():
 
 
 def shown_text(app, node):
-    """What a node's box reads: its box (label, data, grad) with the number text laid over it, character by
-    character (both monospace, lines of equal length, centred on the same point). A number never covers a
-    character of the box."""
+    """What a node's box reads: its box (label, "data", "grad", each line padded to one length) with the number
+    text drawn over its blanks. Checks the geometry: the numbers start exactly 5 monospace cells into the box's text,
+    within its lines, and fit in its blanks."""
     box, numbers = app.artists["boxes"][node], app.artists["numbers"][node]
-    assert box.get_position() == numbers.get_position()
     assert box.get_fontfamily() == numbers.get_fontfamily() == ["monospace"]
+    under, over = box.get_text().split("\n"), numbers.get_text().split("\n")
+    assert len(under) == len(over)
+    columns = len(under[0])
+    assert all(len(line) == columns for line in under)
+    renderer = app.figure.canvas.get_renderer()
+    b, n = box.get_window_extent(renderer), numbers.get_window_extent(renderer)
+    assert n.x0 == pytest.approx(b.x0 + 5 * b.width / columns, abs=0.5)
+    assert b.y0 - 1 <= n.y0 and n.y1 <= b.y1 + 1
     lines = []
-    for under, over in zip(box.get_text().split("\n"), numbers.get_text().split("\n"), strict=True):
-        assert len(under) == len(over) == len(box.get_text().split("\n")[0])
-        assert all(a == " " or b == " " for a, b in zip(under, over)), (under, over)
-        lines.append("".join(b if b != " " else a for a, b in zip(under, over)))
-    return "\n".join(" ".join(line.split()) for line in lines)
+    for u, o in zip(under, over):
+        assert len(o) <= columns - 5 and (not o or u[5:].strip() == ""), (u, o)  # a number covers only blanks
+        lines.append((u[:5] + o) if o else u.strip())
+    return "\n".join(line.strip() for line in lines)
 
 
 def test_graph_viewer_choosing_an_expression_shows_its_inputs_at_the_lecture_values():

@@ -31,6 +31,8 @@ import html
 import re
 
 import ipywidgets as widgets
+from matplotlib.text import Text
+from matplotlib.transforms import IdentityTransform
 
 from course_lib import _validate
 from course_lib.graph import Value, draw, topological_order
@@ -39,6 +41,37 @@ from course_lib.widgets._explorer import Explorer, make_figure, steady_limits
 __all__ = ["graph_viewer", "QUESTION", "EXPRESSIONS", "build_expression"]
 
 _WIDTH = 7  # characters a box holds for a number: box_text's .4g ("-0.1966") where it fits, see `_number`
+
+
+class _Numbers(Text):
+    """The numbers of a box, drawn over it: left-aligned where the box's blanks begin (`skip` characters into its
+    lines), found from the box's own layout when drawn, so every character falls in its monospace cell at any dpi.
+    Blanks are glyphs too: writing only the numbers draws a third of the characters."""
+
+    def __init__(self, box, skip, lines_before):
+        super().__init__(0.0, 0.0, "", ha="left", va="center", multialignment="left",
+                         fontproperties=box.get_fontproperties(), zorder=box.get_zorder() + 0.5, animated=True)
+        self.box, self.skip, self.lines_before = box, skip, lines_before
+        self.set_transform(IdentityTransform())
+        self._key = None
+
+    def _place(self):
+        fig = self.box.figure
+        key = (tuple(self.box.get_transform().transform(self.box.get_position())), fig.dpi)
+        if key != self._key:
+            self._key = key
+            extent = self.box.get_window_extent(fig._get_renderer())
+            columns = max(len(line) for line in self.box.get_text().split("\n"))
+            self._x, self._y = extent.x0 + self.skip * extent.width / columns, (extent.y0 + extent.y1) / 2
+
+    # Whoever lays it out (Agg's draw, the browser canvas's scene, get_window_extent) asks one of these first.
+    def get_transform(self):
+        self._place()
+        return super().get_transform()
+
+    def get_unitless_position(self):
+        self._place()
+        return super().get_unitless_position()
 
 
 def _number(value):
@@ -144,21 +177,16 @@ def graph_viewer(expression="neuron", **values):
 
     def split_box(box, node):
         """Make `box` the static part (label, "data", "grad", blanks) and return the animated text of its numbers.
-        All lines have the same number of characters, so the centred lines of both start at the same place."""
+        All the box's lines have the same number of characters; the numbers start 5 characters in."""
         width = max(len(node.label or ""), 5 + _WIDTH)
         lines = [] if not node.label else [node.label.center(width)]
         box.set_text("\n".join(lines + ["data".ljust(width), "grad".ljust(width)]))
-        numbers = ax.text(*box.get_position(), "", ha="center", va="center", fontsize=box.get_fontsize(),
-                          family="monospace", zorder=box.get_zorder() + 0.5, animated=True)
-        numbers.lines_before = len(lines)
-        numbers.width = width
+        numbers = _Numbers(box, skip=5, lines_before=len(lines))
+        ax.add_artist(numbers)
         return numbers
 
     def numbers_text(node, numbers):
-        blank = " " * numbers.width
-        data = (" " * 5 + _number(node.data)).ljust(numbers.width)
-        grad = (" " * 5 + _number(node.grad)).ljust(numbers.width)
-        return "\n".join([blank] * numbers.lines_before + [data, grad])
+        return "\n".join([""] * numbers.lines_before + [_number(node.data), _number(node.grad)])
 
     def show_picture(current, out, order):
         """Show the picture of `current` (drawing it the first time) and hide the others; returns its boxes and
