@@ -154,15 +154,27 @@ def test_step_size_divergent_run_stops_early_inside_a_finite_radius_without_warn
     assert np.isfinite(app.artists["iterates"].get_ydata()).all()
 
 
-def test_step_size_contour_is_redrawn_only_when_the_condition_number_changes():
+def test_step_size_contours_are_ellipses_of_the_landscape_moved_in_place():
+    """The contour lines are exact level sets f = c of the 2-D quadratic; a new condition number reshapes the same
+    artist (no new contour set, so the figure is not drawn again)."""
     app = build(step_size_explorer)
     contour = app.artists["contour"]
     move(app, "ratio", 1.3)
     assert app.artists["contour"] is contour
-    move(app, "condition", 30.0)
-    assert app.artists["contour"] is not contour
+    for kappa in (30.0, 1.0):
+        move(app, "condition", kappa)
+        assert app.artists["contour"] is contour
+        levels = []
+        for segment in contour.get_segments():
+            x, y = segment[:, 0], segment[:, 1]
+            f = landscapes.Quadratic(condition=kappa).values_on_grid  # f on a point: the grid of one point
+            values = 0.5 * (x ** 2 + kappa * y ** 2)
+            np.testing.assert_allclose(values, values[0], rtol=1e-12)  # one level per line
+            assert f(x[:1], y[:1])[0, 0] == pytest.approx(values[0], rel=1e-12)
+            levels.append(values[0])
+        assert len(levels) == 15 and np.all(np.diff(levels) > 0)
+        assert f"{kappa:g}" in app.artists["path"].axes.get_title()
     ax = app.artists["path"].axes
-    assert contour not in ax.get_children() and app.artists["contour"] in ax.get_children()
     assert sum(line.get_label() == "minimum" for line in ax.lines) == 1
 
 
@@ -451,6 +463,27 @@ def test_graph_viewer_max_gate_routes_the_gradient_to_the_larger_input():
     assert gradients(app) == {"x": -8.0, "y": 6.0, "z": 0.0, "w": 2.0}
 
 
+def shown_text(app, node):
+    """What a node's box reads: its box (label, "data", "grad", each line padded to one length) with the number
+    text drawn over its blanks. Checks the geometry: the numbers start exactly 5 monospace cells into the box's text,
+    within its lines, and fit in its blanks."""
+    box, numbers = app.artists["boxes"][node], app.artists["numbers"][node]
+    assert box.get_fontfamily() == numbers.get_fontfamily() == ["monospace"]
+    under, over = box.get_text().split("\n"), numbers.get_text().split("\n")
+    assert len(under) == len(over)
+    columns = len(under[0])
+    assert all(len(line) == columns for line in under)
+    renderer = app.figure.canvas.get_renderer()
+    b, n = box.get_window_extent(renderer), numbers.get_window_extent(renderer)
+    assert n.x0 == pytest.approx(b.x0 + 5 * b.width / columns, abs=0.5)
+    assert b.y0 - 1 <= n.y0 and n.y1 <= b.y1 + 1
+    lines = []
+    for u, o in zip(under, over):
+        assert len(o) <= columns - 5 and (not o or u[5:].strip() == ""), (u, o)  # a number covers only blanks
+        lines.append((u[:5] + o) if o else u.strip())
+    return "\n".join(line.strip() for line in lines)
+
+
 def test_graph_viewer_choosing_an_expression_shows_its_inputs_at_the_lecture_values():
     app = build(graph_viewer)
     move(app, "w0", 1.0)
@@ -461,9 +494,9 @@ def test_graph_viewer_choosing_an_expression_shows_its_inputs_at_the_lecture_val
     drawing = app.artists["drawing"]
     assert drawing.ax is app.figure.axes[0] and len(app.figure.axes) == 1  # the same axes, redrawn
     assert len(drawing.boxes) == 5  # x, y, z, q, f
-    assert "data -12" in app.artists["boxes"][app.artists["output"]].get_text()
+    assert shown_text(app, app.artists["output"]) == "f\ndata -12\ngrad 1"
     move(app, "z", 1.0)
-    assert "data 3\ngrad 1" in app.artists["boxes"][app.artists["output"]].get_text()  # f = 3 * 1, df/df = 1
+    assert shown_text(app, app.artists["output"]) == "f\ndata 3\ngrad 1"  # f = 3 * 1, df/df = 1
     assert app.artists["drawing"] is drawing  # an input change rewrites the boxes, it draws nothing new
     move(app, "expression", "neuron")
     assert app.controls["w0"].value == 2.0  # back at the lecture's value, not the 1.0 set before
@@ -472,6 +505,18 @@ def test_graph_viewer_choosing_an_expression_shows_its_inputs_at_the_lecture_val
     assert app.artists["drawing"] is drawing  # drawn once, shown again
     assert all(box.get_visible() for box in drawing.boxes.values())
     assert not any(artist.get_visible() for artist in [*neuron.boxes.values(), *neuron.arrows])
+    assert all(text.get_visible() for text in app.artists["numbers"].values())
+
+
+def test_graph_viewer_boxes_show_every_number_in_its_place():
+    """Extreme inputs give numbers like 5.33e-09: shortened to fit the box (fewer digits, short exponent)."""
+    app = build(graph_viewer)
+    move(app, "w0", 4.5)
+    move(app, "x0", -4.9)
+    for node in app.artists["numbers"]:
+        data, grad = shown_text(app, node).split("\n")[-2:]
+        assert float(data.removeprefix("data ")) == pytest.approx(node.data, rel=0.06, abs=1e-300)
+        assert float(grad.removeprefix("grad ")) == pytest.approx(node.grad, rel=0.06, abs=1e-300)
 
 
 def test_graph_viewer_rejects_unknown_expressions_and_inputs():
@@ -481,3 +526,71 @@ def test_graph_viewer_rejects_unknown_expressions_and_inputs():
         graph_viewer("(x+y)z", w0=1.0)
     with pytest.raises(ValueError, match="x"):
         graph_viewer("(x+y)z", x=10.0)
+
+
+# --- Drawing: a slider move is drawn over the cached picture, not by drawing the whole figure again -----------------
+
+def slider_stops(slider, stride=1):
+    """Every `stride`-th value of a slider from its minimum to its maximum, as its arrow keys step through them."""
+    stops = np.arange(slider.min, slider.max + slider.step / 2, slider.step * stride)
+    return list(slider.base ** stops) if hasattr(slider, "base") else [float(v) for v in stops]
+
+
+def full_draws_over(app, name, values):
+    """How many of the draws after moving control `name` through `values` drew the whole figure (a changed limit,
+    legend or title that is not animated); the picture before the first move is drawn whole and not counted."""
+    app.draw()
+    full = 0
+    for value in values:
+        move(app, name, value)
+        full += app.draw()
+    return full
+
+
+@pytest.mark.parametrize("name", ["ratio", "condition"])
+def test_step_size_sliders_never_redraw_the_whole_figure(name):
+    app = build(step_size_explorer)
+    assert full_draws_over(app, name, slider_stops(app.controls[name], stride=7)) == 0
+
+
+@pytest.mark.parametrize("name, stride", [("lr", 15), ("beta", 5), ("x0", 9), ("y0", 9)])
+def test_race_sliders_never_redraw_the_whole_figure(name, stride):
+    """The cost axis spans the floor 1e-16 to the largest gap on the landscape: no lr, beta or start moves it."""
+    app = build(optimizer_race, preset="lecture")
+    assert full_draws_over(app, name, slider_stops(app.controls[name], stride)) == 0
+
+
+def test_race_steps_redraw_the_whole_figure_only_when_the_step_axis_moves_to_its_next_end():
+    from course_lib.widgets.optimizer_race import _STEP_AXIS
+
+    app = build(optimizer_race, preset="lecture")  # 40 steps: the axis ends at 50
+    stops = list(range(1, 301, 3))
+    assert full_draws_over(app, "steps", stops) == len(_STEP_AXIS)  # 50 -> 20, then 20 -> 50 -> ... -> 300
+    assert full_draws_over(app, "steps", [260, 210, 205]) == 0  # within (200, 300]
+
+
+@pytest.mark.parametrize("name", ["w0", "x1", "w2"])
+def test_graph_viewer_sliders_never_redraw_the_whole_figure(name):
+    app = build(graph_viewer)
+    assert full_draws_over(app, name, slider_stops(app.controls[name], stride=9)) == 0
+
+
+def test_ema_and_activation_sliders_never_redraw_the_whole_figure():
+    app = build(ema_explorer)
+    assert full_draws_over(app, "beta", [value for _, value in app.controls["beta"].options]) == 0
+    app = build(activation_explorer)
+    assert full_draws_over(app, "threshold", slider_stops(app.controls["threshold"], stride=3)) == 0
+
+
+@pytest.mark.parametrize("name, parameter", [("leaky_relu", "slope"), ("elu", "alpha"), ("prelu", "alpha"),
+                                             ("swish", "beta")])
+def test_activation_parameter_sliders_never_redraw_the_whole_figure(name, parameter):
+    """The y axis holds f and f' for every value of the activation's parameter: fixed while its slider moves."""
+    app = build(activation_explorer, name=name)
+    stops = slider_stops(app.controls[parameter], stride=4)
+    assert full_draws_over(app, parameter, stops + stops[::-1]) == 0
+    low, high = app.artists["f"].axes.get_ylim()
+    for value in (stops[0], stops[-1]):
+        move(app, parameter, value)
+        for line in (app.artists["f"], app.artists["f_prime"]):
+            assert low < line.get_ydata().min() and line.get_ydata().max() < high

@@ -235,10 +235,13 @@ def test_init_histograms_and_titles_are_layer_statistics_of_a_net_that_deep(sche
     for l, a in enumerate(init.layer_activations(model, X)):
         values = a[a > 0] if activation == "relu" else a  # ReLU's histogram counts its positive values
         counts, _ = np.histogram(np.clip(values, low, high), bins=40, range=(low, high))
-        heights = [rect.get_height() for rect in app.artists["bars"][l]]
-        np.testing.assert_array_equal(heights, counts)
-        assert f"std {table[l][2]:.3g}" in app.artists["titles"][l].get_text()
-    assert [ax.get_visible() for ax in app.artists["axes"]] == [l < depth for l in range(MAX_DEPTH)]
+        if l < depth:  # each shown histogram: the counts, scaled so that the tallest bar has height 1
+            np.testing.assert_array_equal(app.results["counts"][l], counts)
+            np.testing.assert_allclose(app.artists["bars"][l].get_data().values, counts / counts.max(), rtol=1e-15)
+            np.testing.assert_allclose(app.artists["bars"][l].get_data().edges, np.linspace(low, high, 41))
+            assert f"std {table[l][2]:.3g}" in app.artists["titles"][l].get_text()
+    # the layers past `depth` are covered, the others not
+    assert [cover.get_visible() for cover in app.artists["covers"]] == [l >= depth for l in range(MAX_DEPTH)]
 
 
 def test_init_every_control_moves_the_table_to_layer_statistics():
@@ -348,7 +351,7 @@ def test_bn_eval_mode_normalizes_with_the_running_statistics(bn_app):
         np.testing.assert_allclose(r["out"], expected, rtol=1e-12, atol=1e-12)
         # the histogram's bars count those outputs (clipped into the plotted range)
         counts, _ = np.histogram(np.clip(r["out"][:, 0], -8, 8), bins=64, range=(-8, 8))
-        np.testing.assert_array_equal([rect.get_height() for rect in bn_app.artists["after"]], counts)
+        np.testing.assert_array_equal(bn_app.artists["after"].get_data().values, counts)
     move(bn_app, "gamma", 1.0)
     move(bn_app, "beta", 0.0)
 
@@ -539,3 +542,93 @@ def test_playground_rejects_bad_arguments_by_name():
         training_playground(lr=10.0)
     with pytest.raises(ValueError, match="batch_size"):
         training_playground(batch_size=50)
+
+
+# --- Drawing: a slider move is drawn over the cached picture, not by drawing the whole figure again -----------------
+
+def slider_stops(slider, stride=1):
+    """Every `stride`-th value of a slider from its minimum to its maximum, as its arrow keys step through them."""
+    stops = np.arange(slider.min, slider.max + slider.step / 2, slider.step * stride)
+    return list(slider.base ** stops) if hasattr(slider, "base") else [float(v) for v in stops]
+
+
+def full_draws_over(app, name, values):
+    """How many of the draws after moving control `name` through `values` drew the whole figure (a changed limit,
+    legend or title that is not animated); the picture before the first move is drawn whole and not counted."""
+    wait = getattr(app, "wait", None)
+    if wait:
+        wait()
+    app.draw()
+    full = 0
+    for value in values:
+        move(app, name, value)
+        if wait:
+            assert wait(timeout=60)
+        full += app.draw()
+    return full
+
+
+@pytest.mark.parametrize("inverted", [True, False])
+def test_dropout_p_never_redraws_the_whole_figure(inverted):
+    """The histogram's axes hold every p of the slider for the convention shown."""
+    app = build(dropout_explorer, inverted=inverted)
+    stops = slider_stops(app.controls["p"])
+    assert full_draws_over(app, "p", stops + stops[::-1]) == 0
+    assert full_draws_over(app, "mask_seed", [3, 50, 99]) == 0
+    # every training output lies inside the fixed axis, whatever p
+    for p in (0.05, 0.45, 0.9):
+        move(app, "p", p)
+        low, high = app.artists["train_mean"].axes.get_xlim()
+        outputs = app.results["train_outputs"]
+        assert low < outputs.min() and outputs.max() < high
+
+
+@pytest.mark.parametrize("name, stride", [("gamma", 3), ("beta", 6), ("momentum", 5), ("steps", 7)])
+def test_bn_sliders_never_redraw_the_whole_figure(name, stride):
+    app = build(batchnorm_explorer)
+    for mode in ("eval", "train"):
+        move(app, "mode", mode)
+        assert full_draws_over(app, name, slider_stops(app.controls[name], stride)) == 0
+
+
+@pytest.mark.parametrize("name, stride", [("scale", 3), ("depth", 1)])
+def test_init_sliders_never_redraw_the_whole_figure(name, stride):
+    app = build(init_explorer, width=32, n_samples=50)
+    stops = slider_stops(app.controls[name], stride)
+    assert full_draws_over(app, name, stops + stops[::-1]) == 0
+
+
+def test_init_layers_past_depth_are_blank():
+    """A layer past `depth` is covered with the figure's colour: its axes, ticks and title leave no pixel behind."""
+    app = build(init_explorer, width=32, n_samples=50)
+    app.draw()
+    move(app, "depth", 4)
+    assert app.draw() is False
+    pixels = np.asarray(app.figure.canvas.buffer_rgba())
+    height = pixels.shape[0]
+    renderer = app.figure.canvas.get_renderer()
+    for l, ax in enumerate(app.artists["axes"]):
+        box = ax.get_tightbbox(renderer)
+        region = pixels[int(height - box.y1) + 1:int(height - box.y0) - 1, int(box.x0) + 1:int(box.x1) - 1, :3]
+        blank = bool((region == 255).all())
+        assert blank == (l >= 4), f"layer {l + 1}"
+
+
+def test_schedule_sliders_redraw_the_whole_figure_only_when_an_axis_moves_to_its_next_end():
+    """lr0 over its three decades moves the rate axis's top through the 1-1.5-3-5 steps (four a decade); the cost
+    axis is fixed; the epoch axis moves at 20, 40, 60, 100 and 150 epochs only."""
+    app = build(schedule_explorer)
+    lr0 = slider_stops(app.controls["lr0"], stride=6)
+    assert full_draws_over(app, "lr0", lr0) <= 13
+    move(app, "lr0", 15.0)
+    assert full_draws_over(app, "lr0", [v for v in lr0 if 15.0 <= v <= 28.8]) == 0  # within one step (top 30): none
+    move(app, "lr0", 25.0)
+    # 60 epochs: the axis ends at 60; down to 10 (ends at 20), then up through 40, 60, 100, 150 and 200
+    assert full_draws_over(app, "epochs", list(range(10, 201, 5))) == 6
+    assert full_draws_over(app, "drop", slider_stops(app.controls["drop"], stride=3)) == 0
+
+
+def test_playground_sliders_keep_the_axes():
+    app = build(training_playground, epochs=12)
+    assert full_draws_over(app, "dropout", [0.2, 0.5, 0.0]) == 0
+    assert full_draws_over(app, "lr", [0.003, 0.03, 0.01]) == 0

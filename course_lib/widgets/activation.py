@@ -16,7 +16,8 @@ import ipywidgets as widgets
 
 from course_lib import _validate, activations
 from course_lib.plots import COLORS, plot_activation
-from course_lib.widgets._explorer import Explorer, make_figure, steady_legend, steady_limits
+from course_lib.widgets._coarse import set_limits
+from course_lib.widgets._explorer import Explorer, make_figure, steady_legend
 
 __all__ = ["activation_explorer", "QUESTION", "NAMES", "PARAMETERS", "activation_pair"]
 
@@ -93,6 +94,30 @@ def activation_explorer(name="sigmoid", threshold=0.01, *, slope=0.1, alpha=1.0,
                                             description="|f'| <", readout_format=".2g"),
     }
 
+    y_ranges = {}
+
+    def y_limits(current):
+        """The y limits for activation `current`: they hold f and f' for every value of its parameter's slider
+        (computed once per activation), so that moving the slider never changes the axes (which would redraw the
+        whole figure)."""
+        if current not in y_ranges:
+            key = PARAMETERS.get(current)
+            control = controls.get(key)
+            if isinstance(control, widgets.Checkbox):
+                settings = [{key: False}, {key: True}]
+            elif control is not None:
+                settings = [{key: float(v)} for v in np.linspace(control.min, control.max, 21)]
+            else:
+                settings = [{}]
+            low, high = 0.0, 1.0
+            for setting in settings:
+                f, f_prime, _ = activation_pair(current, **setting)
+                y, dy = f(_X), f_prime(_X)
+                low, high = min(low, y.min(), dy.min()), max(high, y.max(), dy.max())
+            pad = 0.06 * (high - low)
+            y_ranges[current] = (low - pad, high + pad)
+        return y_ranges[current]
+
     def update(values):
         current = values["name"]
         for key in ("slope", "alpha", "beta", "approximate"):
@@ -107,9 +132,7 @@ def activation_explorer(name="sigmoid", threshold=0.01, *, slope=0.1, alpha=1.0,
         line_f.set_label(f"{current}(x)")
         line_df.set_label(f"{current}'(x)")
         steady_legend(ax, loc="upper left", fontsize="small")
-        low, high = min(y.min(), dy.min(), 0.0), max(y.max(), dy.max(), 1.0)
-        pad = 0.06 * (high - low)
-        steady_limits(ax, low - pad, high + pad)
+        set_limits(ax, *y_limits(current))
 
         regions = _regions(current, values["threshold"], params)
         visible = [(max(lo, _X[0]), min(hi, _X[-1])) for lo, hi in regions if hi > _X[0] and lo < _X[-1]]

@@ -28,7 +28,8 @@ from matplotlib.colors import Normalize
 from course_lib import _validate
 from course_lib.layers import dropout_forward
 from course_lib.plots import COLORS
-from course_lib.widgets._explorer import Explorer, make_figure, steady_limits
+from course_lib.widgets._coarse import set_limits
+from course_lib.widgets._explorer import Explorer, make_figure
 
 __all__ = ["dropout_explorer", "QUESTION", "GRID", "N_MASKS", "hidden_layer"]
 
@@ -38,7 +39,10 @@ GRID = (8, 8)
 N_MASKS = 4000
 _P_MAX = 0.9
 _BINS = 50
-
+# The histogram's axes are fixed for each convention (a changed limit would redraw the whole figure on every move
+# of p): they hold the outputs at these p (the widest spreads of the slider's range) and the bars at their tallest.
+# Its 50 bins span the outputs of the current p, so the bars keep their height and the spread shows as width.
+_RANGE_PS = (0.05, 0.1, 0.2, 0.3, 0.5, 0.7, _P_MAX)
 
 def hidden_layer(seed=0):
     """(h, w): the 64 hidden activations, uniform in [0.2, 1], and the next unit's weights, normal(0.5, 1) / 8, both
@@ -61,7 +65,7 @@ def dropout_explorer(p=0.5, inverted=True, mask_seed=0, *, seed=0):
     seed : int, the seed of the layer (`hidden_layer`) and of the many masks (seed + 1).
 
     Controls: "p", "inverted" (toggle), "mask_seed". Artists: "grid" (AxesImage of the units' training values,
-    dropped units masked and drawn grey), "histogram" (BarContainer of y_train over N_MASKS masks), "train_mean"
+    dropped units masked and drawn grey), "histogram" (a StepPatch: the counts of y_train over N_MASKS masks in 50 bins spanning them), "train_mean"
     and "test_output" (vertical lines), "forgotten" (vertical line: the training mean without 1/(1-p), inverted, or the
     test output without (1-p), test-time scaling).
     `app.results`: "mask" (the shown mask, as `dropout_forward` returns it, shape (64,)), "train_outputs" (N_MASKS,),
@@ -82,8 +86,9 @@ def dropout_explorer(p=0.5, inverted=True, mask_seed=0, *, seed=0):
     ax_grid.set_xticks([])
     ax_grid.set_yticks([])
 
-    _, _, histogram = ax_hist.hist(np.zeros(1), bins=_BINS, range=(0.0, 1.0), color="0.7",
-                                   label=f"y in training ({N_MASKS} masks)")
+    # one artist for the 50 bars (a filled step outline): drawn in a fraction of their time
+    histogram = ax_hist.stairs(np.zeros(_BINS), np.linspace(0.0, 1.0, _BINS + 1), fill=True, color="0.7",
+                               label=f"y in training ({N_MASKS} masks)")
     train_mean = ax_hist.axvline(0.0, color=COLORS["blue"], linestyle="--", linewidth=2.0, label="mean in training")
     test_output = ax_hist.axvline(0.0, color=COLORS["vermillion"], linewidth=2.0, label="test output")
     forgotten = ax_hist.axvline(0.0, color="black", linestyle=":", linewidth=1.5, label="scaling forgotten")
@@ -103,6 +108,41 @@ def dropout_explorer(p=0.5, inverted=True, mask_seed=0, *, seed=0):
         "mask_seed": widgets.IntSlider(value=mask_seed, min=0, max=99, description="mask seed"),
     }
 
+    def outputs_of(drop, inv):
+        """y_train over the N_MASKS masks, the test output and the output with the scaling forgotten."""
+        rng = np.random.default_rng(seed + 1)
+        outputs = dropout_forward(many, drop, train=True, rng=rng, inverted=inv)[0] @ w
+        test = float(dropout_forward(h, drop, train=False, inverted=inv)[0] @ w)
+        # Forgetting the scaling: inverted dropout without its 1/(1-p) trains with plain masks, whose mean is
+        # (1-p) sum_j w_j h_j; test-time scaling without its (1-p) tests with sum_j w_j h_j. Either way train and
+        # test disagree by the factor 1 - p.
+        wrong = (1.0 - drop) * float(h @ w) if inv else float(h @ w)
+        return outputs, test, wrong
+
+    def span(outputs, test, wrong):
+        return min(outputs.min(), test, wrong, 0.0), max(outputs.max(), test, wrong)
+
+    def bin_edges(outputs, width):
+        """_BINS bins over the outputs' range (at least 1 % of the axis `width`: p = 0 gives one bar)."""
+        low, high = float(outputs.min()), float(outputs.max())
+        pad = max(0.02 * (high - low), 0.005 * width)
+        return np.linspace(low - pad, high + pad, _BINS + 1)
+
+    axis_limits = {}
+
+    def limits(inv):
+        """(x limits, top count) of the histogram for a convention, computed once (see _RANGE_PS)."""
+        if inv not in axis_limits:
+            spans, tallest = [], 0
+            for q in _RANGE_PS:
+                outputs, test, wrong = outputs_of(q, inv)
+                spans.append(span(outputs, test, wrong))
+                tallest = max(tallest, int(np.histogram(outputs, bins=_BINS)[0].max()))
+            lo, hi = min(s[0] for s in spans), max(s[1] for s in spans)
+            pad = 0.05 * (hi - lo)
+            axis_limits[inv] = (lo - pad, hi + pad), 1.15 * tallest
+        return axis_limits[inv]
+
     def update(values):
         drop, inv = values["p"], values["inverted"]
         shown, mask = dropout_forward(h, drop, train=True, rng=np.random.default_rng(values["mask_seed"]),
@@ -112,28 +152,17 @@ def dropout_explorer(p=0.5, inverted=True, mask_seed=0, *, seed=0):
         ax_grid.set_title(f"one mask: {n_dropped} of {h.size} units dropped (grey)", fontsize="small")
 
         if cache["key"] != (drop, inv):  # the mask seed alone leaves the many masks as they are
-            rng = np.random.default_rng(seed + 1)
-            cache.update(key=(drop, inv), outputs=dropout_forward(many, drop, train=True, rng=rng, inverted=inv)[0] @ w)
-        outputs = cache["outputs"]
-        test = float(dropout_forward(h, drop, train=False, inverted=inv)[0] @ w)
-        # Forgetting the scaling: inverted dropout without its 1/(1-p) trains with plain masks, whose mean is
-        # (1-p) sum_j w_j h_j; test-time scaling without its (1-p) tests with sum_j w_j h_j. Either way train and
-        # test disagree by the factor 1 - p.
-        wrong = (1.0 - drop) * float(h @ w) if inv else float(h @ w)
+            cache.update(key=(drop, inv), result=outputs_of(drop, inv))
+        outputs, test, wrong = cache["result"]
         mean, spread = float(outputs.mean()), float(outputs.std())
         results.update(mask=mask, train_outputs=outputs, test_output=test)
 
-        low = min(outputs.min(), test, wrong, 0.0)
-        high = max(outputs.max(), test, wrong)
-        pad = 0.05 * (high - low) + 1e-9
-        edges = np.linspace(low - pad, high + pad, _BINS + 1)
+        (left, right), top = limits(inv)
+        edges = bin_edges(outputs, right - left)
         counts, _ = np.histogram(outputs, bins=edges)
-        for rect, left, right, count in zip(histogram, edges[:-1], edges[1:], counts):
-            rect.set_x(left)
-            rect.set_width(right - left)
-            rect.set_height(count)
-        steady_limits(ax_hist, edges[0], edges[-1], which="x", fill=0.6, headroom=0.15)
-        steady_limits(ax_hist, 0, 1.1 * counts.max())
+        histogram.set_data(counts, edges)
+        set_limits(ax_hist, left, right, which="x")
+        set_limits(ax_hist, 0, top)  # p = 0 (one bar of all the masks) runs off the top
         train_mean.set_xdata([mean, mean])
         test_output.set_xdata([test, test])
         forgotten.set_xdata([wrong, wrong])

@@ -15,20 +15,75 @@ node's data and grad. The expressions are the lecture's worked examples:
 - "max_gate": f = 2 (x y + max(z, w)) at x = 3, y = -4, z = 2, w = -1: the max gate routes the whole gradient to
   the larger input (z) and none to w.
 
-Changing an input rebuilds the small graph (a few microseconds) and rewrites the text of each box in place. Each
+Changing an input rebuilds the small graph (a few microseconds) and rewrites the numbers in each box in place. Each
 expression's picture is drawn once, the first time it is chosen, on the one axes of the figure; choosing another
 expression hides the old picture's boxes and arrows and shows the other's (drawing takes 50-100 ms, mostly
 matplotlib fitting the arrows to the boxes; showing costs nothing).
+
+Only the numbers are redrawn when an input moves. Each box is drawn once, in the figure's cached picture, with its
+label and the words "data" and "grad" followed by blanks for a number of `_WIDTH` characters (monospace; a number longer in
+.4g is shown with fewer digits);
+the numbers are separate texts without a box, laid out over those blanks (same font, same centred lines of equal
+length, so every character falls in its cell). Drawing text is most of a redraw's cost; a box's frame and words
+never change.
 """
 import html
+import re
 
 import ipywidgets as widgets
+from matplotlib.text import Text
+from matplotlib.transforms import IdentityTransform
 
 from course_lib import _validate
-from course_lib.graph import Value, box_text, draw, topological_order
+from course_lib.graph import Value, draw, topological_order
 from course_lib.widgets._explorer import Explorer, make_figure, steady_limits
 
 __all__ = ["graph_viewer", "QUESTION", "EXPRESSIONS", "build_expression"]
+
+_WIDTH = 7  # characters a box holds for a number: box_text's .4g ("-0.1966") where it fits, see `_number`
+
+
+class _Numbers(Text):
+    """The numbers of a box, drawn over it: left-aligned where the box's blanks begin (`skip` characters into its
+    lines), found from the box's own layout when drawn, so every character falls in its monospace cell at any dpi.
+    Blanks are glyphs too: writing only the numbers draws a third of the characters."""
+
+    def __init__(self, box, skip, lines_before):
+        super().__init__(0.0, 0.0, "", ha="left", va="center", multialignment="left",
+                         fontproperties=box.get_fontproperties(), zorder=box.get_zorder() + 0.5, animated=True)
+        self.box, self.skip, self.lines_before = box, skip, lines_before
+        self.set_transform(IdentityTransform())
+        self._key = None
+
+    def _place(self):
+        fig = self.box.figure
+        key = (tuple(self.box.get_transform().transform(self.box.get_position())), fig.dpi)
+        if key != self._key:
+            self._key = key
+            extent = self.box.get_window_extent(fig._get_renderer())
+            columns = max(len(line) for line in self.box.get_text().split("\n"))
+            self._x, self._y = extent.x0 + self.skip * extent.width / columns, (extent.y0 + extent.y1) / 2
+
+    # Whoever lays it out (Agg's draw, the browser canvas's scene, get_window_extent) asks one of these first.
+    def get_transform(self):
+        self._place()
+        return super().get_transform()
+
+    def get_unitless_position(self):
+        self._place()
+        return super().get_unitless_position()
+
+
+def _number(value):
+    """`value` in at most _WIDTH characters: .4g as `graph.box_text` writes it when that fits, otherwise fewer
+    digits and a short exponent (5.33e-09 -> 5.33e-9, -1.066e-08 -> -1.07e-8)."""
+    for digits in (4, 3, 2, 1):
+        text = f"{value:.{digits}g}"
+        if len(text) > _WIDTH or "e" in text:
+            text = re.sub(r"e([+-])0*(\d)", r"e\1\2", text)
+        if len(text) <= _WIDTH:
+            return text
+    return text
 
 QUESTION = "How do values flow forward and gradients flow backward through this expression?"
 
@@ -98,7 +153,8 @@ def graph_viewer(expression="neuron", **values):
     Controls: "expression" (dropdown; choosing one resets its inputs to the lecture's values), and one slider per
     input name over all expressions ("x", "y", "z", "w", "w0", "x0", "w1", "x1", "w2"), only the current
     expression's shown. Artists: "drawing" (the `graph.GraphDrawing` of the current graph), "output" (the output
-    Value), "inputs" (name -> leaf Value, with .data and .grad) and "boxes" (node -> the Text box showing it).
+    Value), "inputs" (name -> leaf Value, with .data and .grad), "boxes" (node -> the Text box showing its label
+    and the words data and grad) and "numbers" (node -> the Text of its data and grad, drawn over the box).
     The figure has one axes; every expression's picture lives in it, only the current one visible.
     """
     output, inputs = build_expression(expression, **values)  # checks the arguments before anything is drawn
@@ -117,22 +173,39 @@ def graph_viewer(expression="neuron", **values):
         for name in _ALL_INPUTS:
             controls[name].layout.display = None if name in EXPRESSIONS[current][2] else "none"
 
-    pictures = {}  # expression -> (GraphDrawing, its boxes in topological order, (xlim, ylim))
+    pictures = {}  # expression -> (GraphDrawing, its boxes and number texts in topological order, (xlim, ylim))
+
+    def split_box(box, node):
+        """Make `box` the static part (label, "data", "grad", blanks) and return the animated text of its numbers.
+        All the box's lines have the same number of characters; the numbers start 5 characters in."""
+        width = max(len(node.label or ""), 5 + _WIDTH)
+        lines = [] if not node.label else [node.label.center(width)]
+        box.set_text("\n".join(lines + ["data".ljust(width), "grad".ljust(width)]))
+        numbers = _Numbers(box, skip=5, lines_before=len(lines))
+        ax.add_artist(numbers)
+        return numbers
+
+    def numbers_text(node, numbers):
+        return "\n".join([""] * numbers.lines_before + [_number(node.data), _number(node.grad)])
 
     def show_picture(current, out, order):
-        """Show the picture of `current` (drawing it the first time) and hide the others; returns its boxes.
-        The same expression always builds the same graph in the same order, so box k belongs to node k."""
-        for key, (drawing, _, _) in pictures.items():
-            for artist in [*drawing.boxes.values(), *drawing.ops.values(), *drawing.arrows]:
+        """Show the picture of `current` (drawing it the first time) and hide the others; returns its boxes and
+        number texts. The same expression always builds the same graph in the same order, so box k belongs to
+        node k."""
+        for key, (drawing, _, numbers, _) in pictures.items():
+            for artist in [*drawing.boxes.values(), *drawing.ops.values(), *drawing.arrows, *numbers]:
                 artist.set_visible(key == current)
         if current not in pictures:
             drawing = draw(out, ax=ax)
-            pictures[current] = (drawing, [drawing.boxes[node] for node in order], (ax.get_xlim(), ax.get_ylim()))
-        drawing, boxes, (xlim, ylim) = pictures[current]
+            boxes = [drawing.boxes[node] for node in order]
+            numbers = [split_box(box, node) for box, node in zip(boxes, order)]
+            (x_lo, x_hi) = ax.get_xlim()  # room for the boxes of the first and last columns
+            pictures[current] = (drawing, boxes, numbers, ((x_lo - 0.25, x_hi + 0.25), ax.get_ylim()))
+        drawing, boxes, numbers, (xlim, ylim) = pictures[current]
         steady_limits(ax, *xlim, which="x", fill=1.0, headroom=0.0)  # set only when they differ: a slider keeps
         steady_limits(ax, *ylim, fill=1.0, headroom=0.0)             # them, and is drawn by blitting
         artists["drawing"] = drawing
-        return boxes
+        return boxes, numbers
 
     def update(values):
         current = values["expression"]
@@ -147,14 +220,14 @@ def graph_viewer(expression="neuron", **values):
             values = {name: control.value for name, control in controls.items()}
         out, leaves = build_expression(current, **{name: values[name] for name in defaults})
         order = topological_order(out)
-        boxes = show_picture(current, out, order)
-        for node, box in zip(order, boxes):
-            box.set_text(box_text(node))
-        artists.update(output=out, inputs=leaves, boxes=dict(zip(order, boxes)))
+        boxes, numbers = show_picture(current, out, order)
+        for node, text in zip(order, numbers):
+            text.set_text(numbers_text(node, text))
+        artists.update(output=out, inputs=leaves, boxes=dict(zip(order, boxes)), numbers=dict(zip(order, numbers)))
         grads = ", ".join(f"∂f/∂{name} = {leaf.grad:.4g}" for name, leaf in leaves.items())
         return html.escape(f"f = {out.data:.4g} · {grads}")
 
     show_inputs(expression)
-    # Only the boxes change with a slider. The arrows stay in the cached picture: each one is clipped against the
-    # boxes it joins, which costs milliseconds per arrow, and the boxes (opaque, above them) cover their ends.
-    return Explorer(QUESTION, controls, fig, artists, update, animated=lambda: artists["boxes"])
+    # Only the numbers change with a slider. The boxes and arrows stay in the cached picture (each arrow is clipped
+    # against the boxes it joins, which costs milliseconds per arrow).
+    return Explorer(QUESTION, controls, fig, artists, update, animated=lambda: artists["numbers"])

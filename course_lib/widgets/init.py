@@ -31,11 +31,14 @@ import math
 
 import ipywidgets as widgets
 import numpy as np
+from matplotlib.patches import Rectangle
+from matplotlib.transforms import IdentityTransform
 
 from course_lib import _validate, init as init_lib
 from course_lib.model import MLP
-from course_lib.plots import plot_layer_statistics
-from course_lib.widgets._explorer import Explorer, make_figure, steady_limits
+from course_lib.plots import color, plot_layer_statistics
+from course_lib.widgets._coarse import set_limits
+from course_lib.widgets._explorer import Explorer, make_figure
 
 __all__ = ["init_explorer", "QUESTION", "SCHEMES", "ACTIVATIONS", "MAX_DEPTH", "VALUE_RANGES", "input_batch"]
 
@@ -47,6 +50,28 @@ MAX_DEPTH = 10  # the lecture's ten layers
 VALUE_RANGES = {"tanh": (-1.0, 1.0), "sigmoid": (0.0, 1.0), "relu": (0.0, 3.0)}
 BINS = 40
 _SCALE_RANGE = (1e-3, 3.0)
+
+
+class _Cover(Rectangle):
+    """A rectangle of the figure's colour over an axes and everything around it (tick labels, title): how a layer
+    past `depth` disappears without hiding its axes, which would redraw the whole figure (it is animated). Its
+    place is the axes' tight box, found when it is drawn (the layout is made at the figure's first draw)."""
+
+    def __init__(self, ax):
+        super().__init__((0.0, 0.0), 1.0, 1.0, transform=IdentityTransform(), facecolor=ax.figure.get_facecolor(),
+                         edgecolor="none", linewidth=0, zorder=10, clip_on=False)  # zorder: over the titles
+        self.ax = ax
+        self.set_figure(ax.figure)
+        self._key = None  # the axes' position, the figure's size and the title the box was found for
+
+    def get_transform(self):  # what drawing it (Agg, or the browser's canvas) asks first
+        fig = self.ax.figure
+        key = (tuple(self.ax.get_position().bounds), fig.dpi, tuple(fig.bbox.bounds), self.ax.title.get_text())
+        if key != self._key:
+            box = self.ax.get_tightbbox(fig._get_renderer()).padded(2.0)
+            self._key = key
+            self.set_bounds(box.x0, box.y0, box.width, box.height)
+        return super().get_transform()
 
 
 def input_batch(width=256, n_samples=200, seed=0):
@@ -77,9 +102,10 @@ def init_explorer(scheme="normal", scale=0.01, depth=10, activation="tanh", *, w
     width : int, every layer's width (and the input's); n_samples : rows of the input batch; seed : int.
 
     Controls: "scheme", "scale" (disabled unless the scheme is "normal"), "depth", "activation". Artists: "axes"
-    (MAX_DEPTH axes, those past `depth` hidden), "bars" (one BarContainer of BINS rectangles per layer), "titles"
-    (each axes' title Text: layer, mean, std). `app.results["statistics"]` is the table [(layer, mean, std), ...]
-    for the shown layers, `app.results["activations"]` their activations (arrays (n_samples, width)).
+    (MAX_DEPTH axes), "bars" (one StepPatch of BINS bins per layer, heights = counts / the tallest count), "titles"
+    (each axes' title Text: layer, mean, std), "covers" (one per axes: visible over the layers past `depth`). `app.results["statistics"]` is the table [(layer, mean, std), ...]
+    for the shown layers, `app.results["activations"]` their activations (arrays (n_samples, width)) and
+    `app.results["counts"]` their histograms' counts.
     """
     _validate.one_of(scheme, "scheme", SCHEMES)
     _validate.one_of(activation, "activation", ACTIVATIONS)
@@ -107,11 +133,24 @@ def init_explorer(scheme="normal", scale=0.01, depth=10, activation="tanh", *, w
     layers, _, _ = compute(scheme, scale, activation)
     fig, axes = make_figure(2, MAX_DEPTH // 2, figsize=(11.5, 5.4), sharey=False)
     axes = list(np.ravel(axes))
-    _, _, bars = plot_layer_statistics(layers, axes=axes, bins=BINS, value_range=VALUE_RANGES[activation])
-    for ax in axes:
+    _, _, containers = plot_layer_statistics(layers, axes=axes, bins=BINS, value_range=VALUE_RANGES[activation])
+    # Each histogram is one artist (a filled step outline) instead of BINS bars, and its heights are the counts
+    # divided by the tallest (the count axis has no ticks): the axes' limits never change with a slider, so a move
+    # is drawn over the cached picture of the axes instead of drawing the whole figure again.
+    bars = []
+    for ax, container in zip(axes, containers):
+        container.remove()
+        bars.append(ax.stairs(np.zeros(BINS), np.linspace(*VALUE_RANGES[activation], BINS + 1), fill=True,
+                              color=color(0)))
+        ax.set_ylim(0.0, 1.05)
         ax.tick_params(labelsize="x-small")
     titles = [ax.title for ax in axes]
-    artists = {"axes": axes, "bars": bars, "titles": titles}
+    covers = [_Cover(ax) for ax in axes]
+    for artist in [*bars, *covers]:
+        artist.set_animated(True)  # from the start: making an artist animated later redraws the whole figure
+    for cover in covers:
+        cover.set_zorder(10)  # over the titles
+    artists = {"axes": axes, "bars": bars, "titles": titles, "covers": covers}
     results = {}
 
     controls = {
@@ -131,20 +170,16 @@ def init_explorer(scheme="normal", scale=0.01, depth=10, activation="tanh", *, w
         low, high = VALUE_RANGES[act]
         edges = np.linspace(low, high, BINS + 1)
         for l, ax in enumerate(axes):
-            ax.set_visible(l < n_shown)
+            covers[l].set_visible(l >= n_shown)
+            set_limits(ax, low, high, which="x")  # changes with the activation only (hidden layers too)
             if l >= n_shown:
                 continue
-            for rect, left, right, count in zip(bars[l], edges[:-1], edges[1:], counts[l]):
-                rect.set_x(left)
-                rect.set_width(right - left)
-                rect.set_height(count)
-            steady_limits(ax, low, high, which="x", fill=1.0, headroom=0.0)  # set only when it differs
-            steady_limits(ax, 0.0, 1.05 * max(int(counts[l].max()), 1), fill=0.6)
+            bars[l].set_data(counts[l] / max(int(counts[l].max()), 1), edges)
             _, mean, std = table[l]
             zeros = f", {np.mean(layers[l] == 0.0):.0%} are 0" if act == "relu" else ""
             ax.set_title(f"layer {l + 1}{zeros}\nmean {mean:+.3f}\nstd {std:.3g}", fontsize="small")
         shown = table[:n_shown]
-        results.update(statistics=shown, activations=layers[:n_shown])
+        results.update(statistics=shown, activations=layers[:n_shown], counts=counts[:n_shown])
         deepest = layers[n_shown - 1]
         if act == "tanh":
             extra = f"{np.mean(np.abs(deepest) > 0.98):.0%} of layer {n_shown}'s values saturated (|a| > 0.98)"
@@ -156,6 +191,11 @@ def init_explorer(scheme="normal", scale=0.01, depth=10, activation="tanh", *, w
         stds = ", ".join(f"{std:.3g}" for _, _, std in shown)
         return f"std of the activations, layer 1 to {n_shown}: {stds} · {extra}"
 
-    app = Explorer(QUESTION, controls, fig, artists, update)
+    def animated():
+        """What a move changes: the shown layers' histograms and titles, and the covers over the others."""
+        n_shown = controls["depth"].value
+        return [*bars[:n_shown], *titles[:n_shown], *covers[n_shown:]]
+
+    app = Explorer(QUESTION, controls, fig, artists, update, animated=animated)
     app.results = results
     return app

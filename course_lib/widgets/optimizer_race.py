@@ -31,7 +31,8 @@ import ipywidgets as widgets
 
 from course_lib import _validate, landscapes, optim
 from course_lib.plots import color, plot_landscape, plot_trajectory
-from course_lib.widgets._explorer import Explorer, make_figure, steady_legend, steady_limits
+from course_lib.widgets._coarse import first_at_least, set_limits
+from course_lib.widgets._explorer import Explorer, make_figure, steady_legend
 
 __all__ = ["optimizer_race", "QUESTION", "PRESETS", "SUGGESTED", "hyperparameters", "optimizer_factory"]
 
@@ -65,6 +66,11 @@ _NAMES = tuple(optim.OPTIMIZERS)
 _ADAM_FAMILY = ("adam", "adamw", "adamax", "nadam")
 _LR_RANGE = (1e-4, 3.0)
 _GAP_FLOOR = 1e-16  # f - f* below this (or exactly 0) is drawn at this height on the log axis
+# The cost panel's limits change only with the landscape or in coarse steps of `steps` (a changed limit redraws the
+# whole figure): its step axis ends at the first of these >= steps; its log axis runs from below the floor 1e-16 (where
+# converging runs end) to the power of ten above the largest gap f - f* on the landscape's window (no start inside
+# it is higher; a diverging run leaves through the top).
+_STEP_AXIS = (20, 50, 100, 200, 300)
 
 
 def hyperparameters(name, lr, beta):
@@ -203,6 +209,10 @@ def optimizer_race(landscape=None, optimizers=None, lr=None, beta=None, steps=No
             for line in [line for line in ax_path.lines if line.get_label() == "minimum"]:
                 line.remove()
         _, _, contour = plot_landscape(land, ax=ax_path)
+        (x_lo, x_hi), (y_lo, y_hi) = land.bounds
+        highest = float(np.nanmax(land.values_on_grid(np.linspace(x_lo, x_hi, 60), np.linspace(y_lo, y_hi, 60))))
+        f_star = getattr(getattr(land, "minimum", None), "value", 0.0)
+        set_limits(ax_cost, _GAP_FLOOR / 10.0, 10.0 ** math.ceil(math.log10(max(highest - f_star, _GAP_FLOOR))))
         state.update(name=name, landscape=land, contour=contour)
         artists["contour"] = contour
         if load_suggestion:
@@ -222,7 +232,7 @@ def optimizer_race(landscape=None, optimizers=None, lr=None, beta=None, steps=No
         x0 = np.array([values["x0"], values["y0"]])
         start_marker.set_data([x0[0]], [x0[1]])
         selected = [name for name in _NAMES if name in values["optimizers"]]
-        report, gaps, shown = [], [], []
+        report, shown = [], []
         for name in _NAMES:
             if name not in selected:
                 paths[name].set_visible(False)
@@ -236,7 +246,6 @@ def optimizer_race(landscape=None, optimizers=None, lr=None, beta=None, steps=No
             paths[name].set_visible(True)
             costs[name].set_visible(True)
             shown.append(paths[name])
-            gaps.append(gap)
             reached = run.steps_to_reach(1e-3)
             if run.diverged:
                 outcome = f"diverged after {run.steps} steps"
@@ -246,11 +255,7 @@ def optimizer_race(landscape=None, optimizers=None, lr=None, beta=None, steps=No
                 outcome = f"f − f* = {run.final_value - run.f_star:.2g} after {run.steps} steps"
             report.append(f"<b>{name}</b>: {outcome}")
         steady_legend(ax_path, handles=shown + [start_marker], loc="upper right", fontsize="small")
-        steady_limits(ax_cost, 0, values["steps"], which="x", headroom=0.0)
-        if gaps:
-            every = np.concatenate(gaps)
-            low, high = float(every.min()), float(every.max())
-            steady_limits(ax_cost, max(low, _GAP_FLOOR) / 3.0, high * 3.0, log=True, fill=0.4, headroom=0.15)
+        set_limits(ax_cost, 0, first_at_least(values["steps"], _STEP_AXIS), which="x")
         if not selected:
             return "choose at least one optimizer"
         return " · ".join(report)

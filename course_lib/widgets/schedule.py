@@ -37,7 +37,8 @@ from course_lib.data import make_spiral
 from course_lib.model import MLP
 from course_lib.plots import COLORS
 from course_lib.train import fit
-from course_lib.widgets._explorer import Explorer, make_figure, steady_limits
+from course_lib.widgets._coarse import first_at_least, round_above, set_limits
+from course_lib.widgets._explorer import Explorer, make_figure
 
 __all__ = ["schedule_explorer", "QUESTION", "SUGGESTED", "train_under", "make_schedule"]
 
@@ -68,6 +69,13 @@ _CONTROL_NAME = {"epochs": "decay_epochs"}
 # Parameters that are not sliders: they are the length of the run.
 _TIED_TO_RUN = {"one_cycle": "total_steps"}
 _EPOCH_RANGE = (10, 200)
+# The axes' limits move in coarse steps only (a changed limit redraws the whole figure, `_coarse`): the epoch axis
+# ends at the first of these >= E, the rate axis at the next 1, 1.5, 3 or 5 times a power of ten above the largest
+# rate (four changes per decade of lr0), and the cost axis is fixed (the cost starts near ln 3 = 1.1; the
+# spikes of a rate too large run off the top, as a divergence does).
+_EPOCH_AXIS = (20, 40, 60, 100, 150, 200)
+_RATE_STEPS = (1.0, 1.5, 3.0, 5.0)
+_COST_TOP = 2.5
 
 
 def _parameter_controls():
@@ -209,6 +217,7 @@ def schedule_explorer(name="step", epochs=60, **params):
     ax_loss.set_xlabel("epoch e")
     ax_loss.set_ylabel("training cost after the epoch")
     ax_loss.legend(loc="upper right", fontsize="small")
+    ax_loss.set_ylim(0.0, _COST_TOP)
     artists = {"lr": lr_line, "lr_constant": lr_constant, "loss": loss_line, "loss_constant": loss_constant}
 
     parameter_controls = _parameter_controls()
@@ -267,11 +276,8 @@ def schedule_explorer(name="step", epochs=60, **params):
         loss_line.set_data(np.arange(history.epochs_run), history.cost)
         loss_constant.set_data(np.arange(history_constant.epochs_run), history_constant.cost)
         for ax in (ax_lr, ax_loss):
-            steady_limits(ax, 0, n_epochs, which="x", headroom=0.0)
-        steady_limits(ax_lr, 0.0, 1.08 * max(float(rates.max()), rates[0]))
-        costs = np.concatenate([history.cost, history_constant.cost])
-        costs = costs[np.isfinite(costs)]
-        steady_limits(ax_loss, 0.0, 1.08 * float(costs.max()) if costs.size else 1.0)
+            set_limits(ax, 0, first_at_least(n_epochs, _EPOCH_AXIS), which="x")
+        set_limits(ax_lr, 0.0, round_above(1.04 * max(float(rates.max()), rates[0]), _RATE_STEPS))
 
         def outcome(h):
             if h.epochs_run < n_epochs:

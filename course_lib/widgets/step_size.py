@@ -17,20 +17,41 @@ direction's eta_opt = 1/kappa, the smallest per-coordinate optimum. Past 2/kappa
 whatever the other one does (deck 004: eta < 2 min_i eta_i,opt), while below it the shallow direction shrinks
 only by 1 - eta per step: with a large condition number kappa, gradient descent crawls along the valley.
 """
+import matplotlib
 import numpy as np
 import ipywidgets as widgets
+from matplotlib.collections import LineCollection
+from matplotlib.colors import Normalize
 
 from course_lib import _validate, landscapes
 from course_lib.plots import COLORS, plot_landscape, plot_trajectory
 from course_lib.widgets._explorer import Explorer, make_figure
 
-__all__ = ["step_size_explorer", "QUESTION"]
+__all__ = ["step_size_explorer", "QUESTION", "contour_lines"]
 
 QUESTION = "What happens as the step size passes η_opt and 2η_opt?"
 
 # The 2-D run stops once a coordinate leaves this radius: far enough outside the plotted window (at most 5 x 2.5)
 # that the path visibly leaves it, small enough that a divergent run stops after a few steps without overflow.
 _RADIUS = 50.0
+_LEVELS = 15
+_ANGLES = np.linspace(0.0, 2.0 * np.pi, 181)
+
+
+def contour_lines(kappa):
+    """The contour lines of f = 1/2 (x^2 + kappa y^2) that `plots.plot_landscape(levels=15)` draws (the same
+    levels, log-spaced over the values on its 120 x 120 grid, and colours), as exact ellipses x = sqrt(2c) cos t,
+    y = sqrt(2c / kappa) sin t: (landscape, segments, colors). Ellipses are a few hundred points that one artist
+    moves in place when kappa changes; a contour set would have to be made again (a whole-figure draw)."""
+    landscape = landscapes.Quadratic(condition=kappa)
+    (x_lo, x_hi), (y_lo, y_hi) = landscape.bounds
+    Z = landscape.values_on_grid(np.linspace(x_lo, x_hi, 120), np.linspace(y_lo, y_hi, 120))
+    low, high = float(Z.min()), float(Z.max())
+    levels = low + np.geomspace(1e-3 * (high - low) + 1e-12, high - low, _LEVELS)
+    segments = [np.column_stack([np.sqrt(2 * c) * np.cos(_ANGLES), np.sqrt(2 * c / kappa) * np.sin(_ANGLES)])
+                for c in levels]
+    colors = matplotlib.colormaps["viridis"](Normalize(levels[0], levels[-1])(levels))
+    return landscape, segments, colors
 
 
 def step_size_explorer(ratio=0.9, condition=10.0, *, steps=30):
@@ -44,8 +65,8 @@ def step_size_explorer(ratio=0.9, condition=10.0, *, steps=30):
     steps : int, number of gradient steps drawn.
 
     Controls: "ratio", "condition". Artists: "iterates" (x_k against k = 0..steps, 1-D), "envelope" (the pair of
-    lines +-x_0 |1 - eta lambda|^k), "path" (the 2-D trajectory), "contour" (the 2-D landscape's ContourSet,
-    re-created only when the condition number changes).
+    lines +-x_0 |1 - eta lambda|^k), "path" (the 2-D trajectory), "contour" (the 2-D landscape's contour lines,
+    one LineCollection of ellipses, see `contour_lines`, moved in place when the condition number changes).
     """
     ratio = _validate.scalar(ratio, "ratio", low=0.1, high=2.2)
     condition = _validate.scalar(condition, "condition", low=1.0, high=50.0)
@@ -64,7 +85,7 @@ def step_size_explorer(ratio=0.9, condition=10.0, *, steps=30):
     ax1.set_ylabel("$x_k$")
     ax1.legend(loc="upper right", fontsize="small")
 
-    state = {"condition": None, "landscape": None, "contour": None}
+    state = {"condition": None, "landscape": None}
     controls = {
         "ratio": widgets.FloatSlider(value=ratio, min=0.1, max=2.2, step=0.01, description="η / η_opt",
                                      readout_format=".2f"),
@@ -73,21 +94,24 @@ def step_size_explorer(ratio=0.9, condition=10.0, *, steps=30):
     }
     artists = {"iterates": iterates, "envelope": (upper, lower)}
 
+    # The axes, labels and minimum as `plot_landscape` makes them; its contour set gives way to the ellipses.
+    _, _, contour_set = plot_landscape(landscapes.Quadratic(condition=condition), ax=ax2, levels=_LEVELS)
+    contour_set.remove()
+    contour = LineCollection([], linewidths=0.8, zorder=2)
+    ax2.add_collection(contour, autolim=False)
+    artists["contour"] = contour
+
     def set_condition(kappa):
-        """The 2-D landscape for this kappa; its contours are drawn anew (a contour set cannot be reshaped)."""
-        if state["contour"] is not None:
-            state["contour"].remove()
-            for line in [line for line in ax2.lines if line.get_label() == "minimum"]:
-                line.remove()
-        landscape = landscapes.Quadratic(condition=kappa)
-        _, _, contour = plot_landscape(landscape, ax=ax2, levels=15)
+        """The 2-D landscape for this kappa: its contour lines moved in place, and its title."""
+        landscape, segments, colors = contour_lines(kappa)
+        contour.set_segments(segments)
+        contour.set_color(colors)
         ax2.set_title(rf"$f = \frac{{1}}{{2}}(\theta_1^2 + {kappa:g}\,\theta_2^2)$", fontsize="medium")
-        state.update(condition=kappa, landscape=landscape, contour=contour)
-        artists["contour"] = contour
+        state.update(condition=kappa, landscape=landscape)
 
     set_condition(condition)
     path = plot_trajectory(state["landscape"].start[None, :], ax2, label="gradient descent", i=3)
-    path.set_zorder(3)  # above contour sets drawn later
+    path.set_zorder(3)  # above the contour lines
     artists["path"] = path
 
     def update(values):
