@@ -228,7 +228,7 @@ _SYMBOLS = {"times": "×", "cdot": "·", "pm": "±", "mp": "∓", "leq": "≤", 
             "langle": "⟨", "rangle": "⟩", ",": " ", ";": " ", "!": "", " ": " ", "quad": " ", "%": "%",
             "{": "{", "}": "}", "_": "_", "$": "$", "#": "#", "&": "&", "backslash": "\\"}
 _SUB = dict(zip("0123456789+-=()aehijklmnoprstuvx", "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ"))
-_SUP = dict(zip("0123456789+-=()inT", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁱⁿᵀ"))
+_SUP = dict(zip("0123456789+-=()inTtklmx*", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁱⁿᵀᵗᵏˡᵐˣ*"))
 _SUP["−"] = "⁻"
 
 
@@ -381,14 +381,19 @@ def _rectangle_key(r):
             id(getattr(r.get_clip_path(), "_patch", r.get_clip_path())))
 
 
-def _bars(rects, frame):
-    """The operations of many plain rectangles (a histogram's bars): one per style, corners transformed at once."""
+def _bars(rects, frame, left):
+    """The operations of many plain rectangles (a histogram's bars): one per style, corners transformed at once.
+    A style the browser cannot draw (a hatch) leaves its bars to Agg (appended to `left`)."""
     groups = {}
     for r in rects:
         groups.setdefault(_rectangle_key(r), []).append(r)
     ops = []
     for group in groups.values():
-        op = _patch(group[0], frame)
+        try:
+            op = _patch(group[0], frame)
+        except Unsupported:
+            left += group
+            continue
         if not op:
             continue
         corners = np.array([(r.get_x(), r.get_y(), r.get_x() + r.get_width(), r.get_y() + r.get_height())
@@ -426,7 +431,7 @@ def scene(artists, figure, renderer):
             bars.append(artist)
             continue
         if bars:
-            add(_bars(bars, frame))
+            add(_bars(bars, frame, left))
             bars = []
         try:
             new = ops_for(artist, frame, renderer)
@@ -435,5 +440,5 @@ def scene(artists, figure, renderer):
             continue
         add(new)
     if bars:
-        add(_bars(bars, frame))
+        add(_bars(bars, frame, left))
     return ops, left
