@@ -71,6 +71,7 @@ if anywidget is not None:
             self.last_encode_seconds = None
             self._background = None     # the cached static picture (Agg's copy_from_bbox)
             self._sent_clean = False    # whether `background` holds the static picture only
+            self._legends_key = None    # which legends `foreground` shows, and where
             self.width, self.height = round(figure.bbox.width), round(figure.bbox.height)
             self.on_msg(self._on_message)
 
@@ -95,12 +96,17 @@ if anywidget is not None:
                     fig.set_layout_engine("none")
                 self._background = canvas.copy_from_bbox(fig.bbox)
                 static = png(_buffer(canvas))
-                renderer = canvas.get_renderer()
-                renderer.clear()
                 shown = [lg for lg in legends if lg.get_visible() and (lg.axes is None or lg.axes.get_visible())]
-                for legend in shown:
-                    legend.draw(renderer)
-                updates["foreground"] = png(_buffer(canvas)) if shown else b""
+                key = [(id(lg), (lg.axes or fig).bbox.bounds) for lg in shown]
+                if key != self._legends_key or any(lg.stale for lg in shown):
+                    # The same legends in the same places keep their picture: a legend costs tens of ms to draw
+                    # (where loc="best" puts it is decided once, when it is made or changed).
+                    renderer = canvas.get_renderer()
+                    renderer.clear()
+                    for legend in shown:
+                        legend.draw(renderer)
+                    updates["foreground"] = png(_buffer(canvas)) if shown else b""
+                    self._legends_key = key
                 canvas.restore_region(self._background)
                 self.full_draws += 1
             renderer = canvas.get_renderer()

@@ -288,6 +288,23 @@ def _math(tex):
 
 
 _ALIGN = {"left": 0.0, "center": 0.5, "right": 1.0}
+_GENERIC = {"sans-serif": "sans-serif", "sans": "sans-serif", "serif": "serif", "monospace": "monospace",
+            "cursive": "cursive", "fantasy": "fantasy"}
+
+
+def _css_family(families):
+    """A CSS font-family list for matplotlib's family list: the fonts rcParams names first (DejaVu Sans, as Agg
+    draws), then the generic family."""
+    from matplotlib import rcParams
+
+    names, generic = [], "sans-serif"
+    for family in families:
+        if family in _GENERIC:
+            names += rcParams[f"font.{_GENERIC[family]}"][:2]
+            generic = _GENERIC[family]
+            break
+        names.append(family)
+    return ", ".join(f'"{n}"' for n in names) + f", {generic}"
 
 
 def _text(text, frame, renderer):
@@ -316,7 +333,7 @@ def _text(text, frame, renderer):
         isinstance(weight, (int, float)) and weight >= 600) else "normal"
     style = "italic" if fp.get_style() in ("italic", "oblique") else "normal"
     size = fp.get_size_in_points() * frame.px_per_pt
-    family = ", ".join(f'"{f}"' for f in ["DejaVu Sans", "Bitstream Vera Sans"]) + ", sans-serif"
+    family = _css_family(fp.get_family())
     ops.append({"k": "text", "lines": lines, "font": f"{style} {weight} {size:.2f}px {family}",
                 "color": _css(text.get_color(), text.get_alpha()), "align": malign if malign in _ALIGN else "left",
                 "rot": round(float(angle), 4), "clip": frame.clip(text)})
