@@ -227,3 +227,21 @@ def test_a_click_on_the_canvas_reaches_the_figures_callbacks_in_display_coordina
     app.figure.canvas.mpl_connect("button_press_event", lambda e: seen.append((e.x, e.y, e.button)))
     app.figure_widget._on_message(app.figure_widget, {"event": "button_press", "x": 100, "y": 50, "button": 1}, [])
     assert seen == [(100, app.figure.bbox.height - 50, 1)]
+
+
+@needs_anywidget
+def test_a_high_density_screen_gets_pictures_at_its_pixel_ratio_and_the_same_scene(in_kernel):
+    from io import BytesIO
+
+    from PIL import Image
+
+    app, _ = _line_explorer()
+    canvas = app.figure_widget
+    scene = canvas.scene
+    size = Image.open(BytesIO(canvas.background)).size
+    assert size == (canvas.width, canvas.height)
+    canvas.pixel_ratio = 2.0  # what the browser reports on a high-density screen
+    assert Image.open(BytesIO(canvas.background)).size == (2 * canvas.width, 2 * canvas.height)
+    assert canvas.scene == scene and app.figure.dpi == 100  # the scene stays in CSS pixels
+    app.controls["power"].value = 2.0
+    assert canvas.full_draws == 2  # a move after that is a scene again, not a new picture

@@ -125,6 +125,11 @@ function render({ model, el }) {
   model.on("change:background", onBackground);
   model.on("change:foreground", onForeground);
   model.on("change", paint);
+  const ratio = window.devicePixelRatio || 1;
+  if (model.get("pixel_ratio") !== ratio) {  // the kernel renders the pictures at this density
+    model.set("pixel_ratio", ratio);
+    model.save_changes();
+  }
   load("background");
   load("foreground");
   paint();

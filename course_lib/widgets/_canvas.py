@@ -62,6 +62,7 @@ if anywidget is not None:
         background = traitlets.Bytes(b"").tag(sync=True)  # PNG: the static part (and what Agg had to draw)
         foreground = traitlets.Bytes(b"").tag(sync=True)  # PNG: the legends, transparent elsewhere
         scene = traitlets.List([]).tag(sync=True)         # drawing operations (_scene.py)
+        pixel_ratio = traitlets.Float(1.0).tag(sync=True)  # the screen's device pixels per CSS pixel (set by it)
 
         def __init__(self, figure, **kwargs):
             super().__init__(**kwargs)
@@ -69,9 +70,11 @@ if anywidget is not None:
             self.full_draws = 0
             self.agg_artists = []       # the artists of the last draw that Agg drew (the browser could not)
             self.last_encode_seconds = None
-            self._background = None     # the cached static picture (Agg's copy_from_bbox)
+            self._background = None     # the cached static picture at 1x (Agg's copy_from_bbox)
+            self._static_ratio = None   # the pixel ratio the static picture was rendered at (None: not yet)
             self._sent_clean = False    # whether `background` holds the static picture only
             self._legends_key = None    # which legends `foreground` shows, and where
+            self.redraw = None          # the explorer's draw, for when the screen asks for sharper pictures
             self.width, self.height = round(figure.bbox.width), round(figure.bbox.height)
             self.on_msg(self._on_message)
 
@@ -85,41 +88,44 @@ if anywidget is not None:
                 if not legend.get_animated():
                     legend.set_animated(True)
                     fig.stale = True
-            full = self._background is None or fig.stale
-            updates = {}
             start = time.perf_counter()
+            ops, left = scene(animated, fig, canvas.get_renderer())
+            # On a high-density screen the pictures are rendered at its pixel ratio (at most 2), so that the
+            # static text is as sharp as the scene; at 1x when Agg must also draw what the browser cannot.
+            ratio = 1.0 if left else min(max(self.pixel_ratio, 1.0), 2.0)
+            full = self._static_ratio != ratio or fig.stale
+            updates = {}
+            layout_moved_axes = False
             if full:
-                FigureCanvasAgg.draw(canvas)
-                if self.full_draws == 0:
-                    # Constrained layout placed the axes around the first picture's labels; it stays (its solver
-                    # would otherwise cost more than the rest of every later full draw).
-                    fig.set_layout_engine("none")
-                self._background = canvas.copy_from_bbox(fig.bbox)
-                static = png(_buffer(canvas))
-                shown = [lg for lg in legends if lg.get_visible() and (lg.axes is None or lg.axes.get_visible())]
-                key = [(id(lg), (lg.axes or fig).bbox.bounds) for lg in shown]
-                if key != self._legends_key or any(lg.stale for lg in shown):
-                    # The same legends in the same places keep their picture: a legend costs tens of ms to draw
-                    # (where loc="best" puts it is decided once, when it is made or changed).
-                    renderer = canvas.get_renderer()
-                    renderer.clear()
-                    for legend in shown:
-                        legend.draw(renderer)
-                    updates["foreground"] = png(_buffer(canvas)) if shown else b""
-                    self._legends_key = key
-                canvas.restore_region(self._background)
+                dpi = fig.dpi
+                if ratio != 1.0:
+                    fig.set_dpi(dpi * ratio)
+                try:
+                    FigureCanvasAgg.draw(canvas)
+                    if self.full_draws == 0:
+                        # Constrained layout placed the axes around the first picture's labels; it stays (its
+                        # solver would otherwise cost more than the rest of every later full draw).
+                        fig.set_layout_engine("none")
+                        layout_moved_axes = True
+                    static = png(_buffer(canvas))
+                    self._background = canvas.copy_from_bbox(fig.bbox) if ratio == 1.0 else None
+                    updates.update(self._legends(legends, ratio))  # (this clears the canvas's buffer)
+                finally:
+                    if ratio != 1.0:
+                        fig.set_dpi(dpi)
+                self._static_ratio = ratio
                 self.full_draws += 1
-            renderer = canvas.get_renderer()
-            ops, left = scene(animated, fig, renderer)
-            if left:  # what the browser cannot draw: Agg draws it over the static picture
-                if not full:
-                    canvas.restore_region(self._background)
+                if layout_moved_axes:  # the scene again, where the axes are now
+                    ops, left = scene(animated, fig, canvas.get_renderer())
+            if left:  # what the browser cannot draw: Agg blits it over the static picture (at 1x)
+                canvas.restore_region(self._background)
+                renderer = canvas.get_renderer()
                 for artist in left:
                     artist.draw(renderer)
                 updates["background"] = png(_buffer(canvas))
                 self._sent_clean = False
             elif full or not self._sent_clean:
-                if not full:
+                if not full:  # the picture without what Agg drew over it before
                     canvas.restore_region(self._background)
                 updates["background"] = static if full else png(_buffer(canvas))
                 self._sent_clean = True
@@ -131,6 +137,28 @@ if anywidget is not None:
                 for name, value in updates.items():
                     setattr(self, name, value)
             return full
+
+        def _legends(self, legends, ratio):
+            """{"foreground": PNG of the legends} when they changed, else {}. The same legends in the same places
+            keep their picture: a legend costs tens of ms to draw (where loc="best" puts one is decided when it is
+            made or changed). Leaves the canvas's buffer cleared."""
+            fig, canvas = self.figure, self.figure.canvas
+            shown = [lg for lg in legends if lg.get_visible() and (lg.axes is None or lg.axes.get_visible())]
+            key = [(id(lg), (lg.axes or fig).bbox.bounds) for lg in shown] + [ratio]
+            if key == self._legends_key and not any(lg.stale for lg in shown):
+                return {}
+            renderer = canvas.get_renderer()
+            renderer.clear()
+            for legend in shown:
+                legend.draw(renderer)
+            self._legends_key = key
+            return {"foreground": png(_buffer(canvas)) if shown else b""}
+
+        @traitlets.observe("pixel_ratio")
+        def _on_pixel_ratio(self, change):
+            if self._static_ratio is not None and self.redraw is not None:
+                self._static_ratio = None  # the pictures again, at the screen's density
+                self.redraw()
 
         def _on_message(self, _, content, buffers):
             if content.get("event") != "button_press":

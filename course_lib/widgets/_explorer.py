@@ -13,10 +13,14 @@ reach everything from Python: `app.controls["beta"].value = 0.5` triggers the sa
 `app.artists` holds what it changed.
 
 How a change reaches the screen fast (docs/performance.md, "Interactivity in the browser"): in a kernel the figure
-is always a live ipympl canvas made here, whatever pyplot's backend is (``%matplotlib inline`` included); the
-artists in `artists` are *animated* (matplotlib's blitting): they are drawn over a cached picture of everything
-else, and only the changed pixels travel to the browser. The whole figure is drawn again only when something else
-changed (an axis limit, a title, a legend): matplotlib marks the figure stale then, and animated artists never do.
+is shown by the browser-side canvas of `_canvas.LiveCanvas` (with anywidget; whatever pyplot's backend is,
+``%matplotlib inline`` included). The artists in `artists` (and every axes title) are *animated*: matplotlib
+renders everything else into a picture only when it changes (a limit, a legend, a new artist: matplotlib marks the
+figure stale then, and animated artists never do), and the animated artists travel as drawing operations in pixels
+(`_scene.py`) that the browser draws over that picture. An artist the browser cannot draw is blitted by Agg into
+the picture instead. Without anywidget (or with ``COURSE_EXPLORER_CANVAS=ipympl``) the figure is an ipympl canvas
+and the animated artists are blitted by Agg: drawn over a cached picture of the rest, the changed pixels sent as PNG.
+Outside a kernel (tests, scripts) the figure keeps an Agg canvas and `draw` blits into it.
 """
 import html
 import os
@@ -36,7 +40,7 @@ from course_lib.widgets import _canvas
 
 DPI = 100
 MAX_WIDTH_IN = 8.2   # 820 px: the width of a notebook's output area at 1280 px with the file browser open
-PNG_COMPRESS_LEVEL = 1  # zlib's fastest: a changed picture is encoded in a few ms instead of tens
+PNG_COMPRESS_LEVEL = _canvas.PNG_COMPRESS_LEVEL  # zlib's fastest: a picture is encoded in a few ms, not tens
 
 
 def interactive_backend():
@@ -136,8 +140,9 @@ def _live_canvas(fig):
 
 
 def make_figure(nrows=1, ncols=1, figsize=None, **kwargs):
-    """A figure for an explorer, (fig, axes): in a kernel with ipympl installed its canvas is a live ipympl widget
-    (made here, not by pyplot), otherwise a plain Agg canvas (tests, scripts, nbconvert).
+    """A figure for an explorer, (fig, axes), with a plain Agg canvas: the `Explorer` shows it in the browser's
+    canvas (`_canvas.LiveCanvas`). In a kernel without anywidget (or with ``COURSE_EXPLORER_CANVAS=ipympl``) its
+    canvas is a live ipympl widget instead (made here, not by pyplot).
 
     The figure is at most `MAX_WIDTH_IN` wide (a wider `figsize` is scaled down, its height by half as much), with
     constrained layout so that no label is clipped. It is never shown by itself; the explorer shows it.
@@ -275,6 +280,7 @@ class Explorer(widgets.VBox):
             figure.canvas.explorer_draw = self.draw
         elif _in_kernel() and _browser_draws():  # the changing artists drawn by the browser
             self.figure_widget = _canvas.LiveCanvas(figure, layout=widgets.Layout(flex="0 0 auto"))
+            self.figure_widget.redraw = self.draw
         else:
             self.figure_widget = widgets.Output()
         # The controls flow in rows above the figure (three to a row in a notebook 850 px wide, the width at
