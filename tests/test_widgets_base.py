@@ -245,3 +245,22 @@ def test_a_high_density_screen_gets_pictures_at_its_pixel_ratio_and_the_same_sce
     assert canvas.scene == scene and app.figure.dpi == 100  # the scene stays in CSS pixels
     app.controls["power"].value = 2.0
     assert canvas.full_draws == 2  # a move after that is a scene again, not a new picture
+
+
+@needs_anywidget
+def test_an_artist_no_setter_touched_keeps_its_operations_and_a_moved_one_is_written_anew(in_kernel):
+    fig, ax = make_figure()
+    x = np.linspace(0, 1, 20)
+    still, moving = ax.plot(x, x, "C0-", x, 0.5 * x, "C0-")  # one style: their paths share one operation
+    app = Explorer("q", {"a": widgets.FloatSlider(value=0.5)}, fig, {"still": still, "moving": moving},
+                   lambda values: moving.set_ydata(values["a"] * x))
+    canvas = app.figure_widget
+    cached = canvas._ops_cache[id(still)][1][0]
+    first = [list(d) for d in cached["d"]]
+    app.controls["a"].value = 0.25
+    (op,) = canvas.scene
+    assert len(op["d"]) == 2
+    np.testing.assert_allclose(np.reshape(op["d"][1], (-1, 2)), _canvas_xy(fig, ax, x, 0.25 * x), atol=0.006)
+    np.testing.assert_allclose(np.reshape(op["d"][0], (-1, 2)), _canvas_xy(fig, ax, x, x), atol=0.006)
+    assert canvas._ops_cache[id(still)][1][0] is cached and cached["d"] == first  # reused, never extended
+

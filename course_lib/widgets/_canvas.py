@@ -74,6 +74,7 @@ if anywidget is not None:
             self._static_ratio = None   # the pixel ratio the static picture was rendered at (None: not yet)
             self._sent_clean = False    # whether `background` holds the static picture only
             self._legends_key = None    # which legends `foreground` shows, and where
+            self._ops_cache = {}        # the scene's operations of artists not changed since (see _scene.scene)
             self.redraw = None          # the explorer's draw, for when the screen asks for sharper pictures
             self.width, self.height = round(figure.bbox.width), round(figure.bbox.height)
             self.on_msg(self._on_message)
@@ -89,7 +90,9 @@ if anywidget is not None:
                     legend.set_animated(True)
                     fig.stale = True
             start = time.perf_counter()
-            ops, left = scene(animated, fig, canvas.get_renderer())
+            if self._static_ratio is None or fig.stale:  # the axes may move: every artist is written anew
+                self._ops_cache.clear()
+            ops, left = scene(animated, fig, canvas.get_renderer(), self._ops_cache)
             # On a high-density screen the pictures are rendered at its pixel ratio (at most 2), so that the
             # static text is as sharp as the scene; at 1x when Agg must also draw what the browser cannot.
             ratio = 1.0 if left else min(max(self.pixel_ratio, 1.0), 2.0)
@@ -116,7 +119,8 @@ if anywidget is not None:
                 self._static_ratio = ratio
                 self.full_draws += 1
                 if layout_moved_axes:  # the scene again, where the axes are now
-                    ops, left = scene(animated, fig, canvas.get_renderer())
+                    self._ops_cache.clear()
+                    ops, left = scene(animated, fig, canvas.get_renderer(), self._ops_cache)
             if left:  # what the browser cannot draw: Agg blits it over the static picture (at 1x)
                 canvas.restore_region(self._background)
                 renderer = canvas.get_renderer()

@@ -428,16 +428,20 @@ def _visible(artist):
     return artist.get_visible() and (getattr(artist, "axes", None) is None or artist.axes.get_visible())
 
 
-def scene(artists, figure, renderer):
+def scene(artists, figure, renderer, cache=None):
     """(operations, the artists left for Agg) for `artists` in drawing order; invisible ones are skipped.
-    Neighbouring paths of one style (the bars of a histogram) become one operation."""
+    Neighbouring paths of one style (the bars of a histogram) become one operation.
+
+    `cache` ({id: (artist, operations)}, kept by the caller and emptied whenever the axes may have moved, i.e. after
+    every whole-figure draw): an artist that matplotlib has not marked stale since it was written (no setter was
+    called on it) reuses its operations, e.g. a landscape's contour lines while only a path moves."""
     frame = _Frame(figure)
     ops, left, bars = [], [], []
 
     def add(new):
         for op in new:
             if ops and op["k"] == "path" and ops[-1]["k"] == "path" and _style_key(op) == _style_key(ops[-1]):
-                ops[-1]["d"] = ops[-1]["d"] + op["d"]
+                ops[-1] = dict(ops[-1], d=ops[-1]["d"] + op["d"])  # a copy: cached operations stay as they were
             else:
                 ops.append(op)
 
@@ -450,11 +454,18 @@ def scene(artists, figure, renderer):
         if bars:
             add(_bars(bars, frame, left))
             bars = []
+        cached = cache.get(id(artist)) if cache is not None else None
+        if cached is not None and cached[0] is artist and not artist.stale:
+            add(cached[1])
+            continue
         try:
             new = ops_for(artist, frame, renderer)
         except (Unsupported, AttributeError, TypeError, ValueError):
             left.append(artist)
             continue
+        if cache is not None:
+            cache[id(artist)] = (artist, new)
+            artist.stale = False  # (animated: this tells no one else) set again by any change to it
         add(new)
     if bars:
         add(_bars(bars, frame, left))
