@@ -12,8 +12,8 @@ draws as they come, in display (pixel) coordinates with y pointing down and the 
                      "color": colour, "align": "left" | "center" | "right", "rot": radians (counter-clockwise)}
     {"k": "image",   "rgba": bytes (h x w x 4), "w": w, "h": h, "dst": [x, y, width, height], "smooth": bool}
 
-and every operation has "clip": [x, y, width, height] or None (the artist's clip box: its axes) and "alpha"
-(already folded into the colours). Shapes come from matplotlib itself (`Path.to_polygons`), so bars, stairs,
+and every operation has "clip": [x, y, width, height] or None (the artist's clip box: its axes); an artist's
+alpha is folded into its colours. Shapes come from matplotlib itself (`Path.to_polygons`), so bars, stairs,
 fill_between, markers and circles land where Agg would put them; text is placed with matplotlib's own line layout
 (`Text._get_layout`) and drawn by the browser's font. Mathtext is written in Unicode (`unicode_math`).
 
@@ -29,6 +29,7 @@ from matplotlib.image import AxesImage
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 from matplotlib.text import Annotation, Text
+from matplotlib.transforms import Affine2D
 
 __all__ = ["Unsupported", "scene", "ops_for", "unicode_math"]
 
@@ -83,8 +84,9 @@ class _Frame:
 _CAPS = {"butt": "butt", "round": "round", "projecting": "square"}
 
 
-def _dashes(artist_dash, lw_px, frame):
-    offset, seq = artist_dash
+def _dashes(dash_pattern, frame):
+    """A matplotlib dash pattern (offset, lengths in points, already scaled by the line width) in CSS pixels."""
+    _, seq = dash_pattern
     if not seq:
         return None
     return _round(np.asarray(seq) * frame.px_per_pt)
@@ -106,7 +108,7 @@ def _line(line, frame):
     ops = []
     stroke = _css(line.get_color(), alpha)
     if line.get_linestyle() not in ("None", " ", "") and line.get_linewidth() > 0 and stroke:
-        dash = _dashes(line._dash_pattern, line.get_linewidth(), frame) if line.is_dashed() else None
+        dash = _dashes(line._dash_pattern, frame) if line.is_dashed() else None
         cap = line.get_dash_capstyle() if dash else line.get_solid_capstyle()
         join = line.get_dash_joinstyle() if dash else line.get_solid_joinstyle()
         ops.append({"k": "path", "d": _polylines(path, transform, frame), "close": False, "fill": None,
@@ -137,13 +139,11 @@ def _line(line, frame):
 def _patch(patch, frame):
     if patch.get_hatch() or patch.get_path_effects():
         raise Unsupported("a hatched patch or path effects")
-    alpha = patch.get_alpha()
-    fill = _css(patch.get_facecolor()) if patch.get_fill() else None
+    fill = _css(patch.get_facecolor()) if patch.get_fill() else None  # (the colours carry the patch's alpha)
     stroke = _css(patch.get_edgecolor()) if patch.get_linewidth() > 0 else None
     if fill is None and stroke is None:
         return []
-    del alpha  # the patch's colours already carry it
-    dash = _dashes(patch._dash_pattern, patch.get_linewidth(), frame) if patch.get_linestyle() not in (
+    dash = _dashes(patch._dash_pattern, frame) if patch.get_linestyle() not in (
         "solid", "-") else None
     closed = patch.get_fill()
     return [{"k": "path", "d": _polylines(patch.get_path(), patch.get_transform(), frame), "close": closed,
@@ -184,8 +184,7 @@ def _collection(coll, frame, renderer):
         xy = coll.get_offset_transform().transform(offsets)
         t = np.asarray(transforms) if len(transforms) else np.eye(3)[None]
         flip = np.diag([1.0, -1.0, 1.0])
-        shape = [_round(p) for p in paths[0].to_polygons(
-            __import__("matplotlib").transforms.Affine2D(flip @ t[0]), closed_only=False)]
+        shape = [_round(p) for p in paths[0].to_polygons(Affine2D(flip @ t[0]), closed_only=False)]
         scales = np.sqrt(np.abs(np.linalg.det(t[:, :2, :2]) / max(abs(np.linalg.det(t[0, :2, :2])), 1e-300)))
         n = len(xy)
         return [{"k": "markers", "shape": shape, "xy": _round(frame.flip(xy)),
