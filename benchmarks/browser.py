@@ -70,8 +70,9 @@ def _free_port():
         return s.getsockname()[1]
 
 
-def lab_environment(home):
-    """Fresh JupyterLab settings and workspaces, no news or update checks (they pop up over the notebook)."""
+def lab_environment(home, canvas=None):
+    """Fresh JupyterLab settings and workspaces, no news or update checks (they pop up over the notebook).
+    `canvas` ("browser" or "ipympl") sets COURSE_EXPLORER_CANVAS for the kernels (see course_lib.widgets)."""
     home = Path(home)
     settings = home / "lab-settings"
     (settings / "@jupyterlab" / "apputils-extension").mkdir(parents=True, exist_ok=True)
@@ -79,6 +80,8 @@ def lab_environment(home):
         json.dumps({"fetchNews": "false", "checkForUpdates": False}))
     env = dict(os.environ)
     env.pop("MPLBACKEND", None)  # the notebooks choose their own backend
+    if canvas:
+        env["COURSE_EXPLORER_CANVAS"] = canvas
     env.update(JUPYTERLAB_SETTINGS_DIR=str(settings), JUPYTERLAB_WORKSPACES_DIR=str(home / "lab-workspaces"),
                JUPYTER_CONFIG_DIR=str(home / "jupyter-config"), JUPYTER_RUNTIME_DIR=str(home / "jupyter-runtime"),
                IPYTHONDIR=str(home / "ipython"))
@@ -88,8 +91,8 @@ def lab_environment(home):
 class lab_server:
     """`course lab --no-browser` on `root` as a context manager; `.url` and `.token` while it runs."""
 
-    def __init__(self, root, home):
-        self.root, self.home = Path(root), Path(home)
+    def __init__(self, root, home, canvas=None):
+        self.root, self.home, self.canvas = Path(root), Path(home), canvas
 
     def __enter__(self):
         port = _free_port()
@@ -99,7 +102,8 @@ class lab_server:
         with open(self.log_path, "w") as log:
             self.proc = subprocess.Popen(
                 command + ["lab", "--root", str(self.root), "--no-browser", "--port", str(port)],
-                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=lab_environment(self.home),
+                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                env=lab_environment(self.home, self.canvas),
                 start_new_session=True)
         self.url = f"http://127.0.0.1:{port}"
         deadline, self.token = time.monotonic() + SERVER_START_S, None
@@ -348,11 +352,12 @@ def _name_of(cell_source):
     return None
 
 
-def run(moves=6, notebooks=None, screenshots=None, log=print):
+def run(moves=6, notebooks=None, screenshots=None, log=print, canvas=None):
     """Measure every explorer of the lecture notebooks; {"results": [...], "targets": [...]}.
 
     `notebooks`: substrings of notebook names to limit the run; `screenshots`: a folder for one PNG per explorer
-    (as it looks at 1280x800 with the file browser open)."""
+    (as it looks at 1280x800 with the file browser open); `canvas`: "browser" (the changing artists drawn by the
+    browser, the default) or "ipympl" (blitted by Agg into an ipympl canvas, as before), to compare the two."""
     why = available()
     if why:
         return {"skipped": why, "results": [], "targets": []}
@@ -364,7 +369,7 @@ def run(moves=6, notebooks=None, screenshots=None, log=print):
         (tmp / "course").mkdir()
         shutil.copy2(ROOT / "nbgrader_config.py", tmp / "course" / "nbgrader_config.py")
         books = explorer_notebooks(tmp / "course", notebooks)
-        with lab_server(tmp / "course", tmp) as server, chromium(tmp / "profile") as browser:
+        with lab_server(tmp / "course", tmp, canvas) as server, chromium(tmp / "profile") as browser:
             for path, n_cells in books:
                 page = browser.context.new_page()
                 page.set_default_timeout(60_000)
@@ -384,7 +389,7 @@ def run(moves=6, notebooks=None, screenshots=None, log=print):
                             explorer.screenshot(path=str(Path(screenshots) / f"{name}.png"))
                         load = load_average()
                         r = measure_explorer(page, explorer, moves)
-                        r.update(explorer=name, notebook=path, load_average=load)
+                        r.update(explorer=name, notebook=path, load_average=load, canvas=canvas or "browser")
                         results.append(r)
                         log(_line(r))
                 finally:
@@ -393,7 +398,7 @@ def run(moves=6, notebooks=None, screenshots=None, log=print):
 
 
     return {"results": results, "targets": targets(results), "moves_per_slider": moves,
-            "viewport": VIEWPORT}
+            "viewport": VIEWPORT, "canvas": canvas or "browser"}
 
 
 def _shut_down_kernels(server):
@@ -457,7 +462,9 @@ if __name__ == "__main__":
     parser.add_argument("--notebooks", default=None, help="comma-separated substrings of notebook names")
     parser.add_argument("--screenshots", default=None)
     parser.add_argument("--output", default=None)
+    parser.add_argument("--canvas", choices=("browser", "ipympl"), default=None,
+                        help="how the explorers draw: in the browser (default) or blitted into ipympl (before)")
     a = parser.parse_args()
-    out = run(a.moves, a.notebooks and a.notebooks.split(","), a.screenshots)
+    out = run(a.moves, a.notebooks and a.notebooks.split(","), a.screenshots, canvas=a.canvas)
     if a.output:
         Path(a.output).write_text(json.dumps(out, indent=1))

@@ -1,7 +1,7 @@
 """What a student sees in a real browser: JupyterLab from `course lab`, driven by headless Chromium through Playwright.
 
 1. A lecture notebook runs from the Run menu, its EMA explorer appears without a widget error, and moving the β
-   slider (a mouse drag, then an arrow key) changes the picture on the ipympl canvas and the explorer's status line.
+   slider (a mouse drag, then an arrow key) changes the picture on the explorer's canvas and the explorer's status line.
 2. nbgrader's Validate button on an untouched released assignment opens the validation dialog, which lists the
    failing cells (the stubs raise NotImplementedError).
 3. Every explorer of `course_lib.widgets`, made under ``%matplotlib inline`` (they make their own live canvas),
@@ -219,7 +219,11 @@ _ALL_CELLS_RAN = """n => {
     return prompts.length === n && prompts.every(p => /\\[\\d+\\]/.test(p.textContent));
 }"""
 
-# The ipympl canvas holds a drawn figure once it has pixels that are not all the same colour.
+# The explorer's picture: the browser-side canvas (course_lib/widgets/_canvas.js), or ipympl's where anywidget is
+# missing (or COURSE_EXPLORER_CANVAS=ipympl).
+PICTURE_CANVAS = ".course-live-canvas canvas, .jupyter-matplotlib-canvas-div canvas"
+
+# The picture's canvas holds a drawn figure once it has pixels that are not all the same colour.
 _CANVAS_DRAWN = """canvas => {
     const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
     for (let i = 4; i < data.length; i += 4)
@@ -264,7 +268,7 @@ def test_dragging_the_ema_explorers_beta_slider_redraws_the_plot_in_jupyterlab(l
     slider = explorer.locator(".widget-slider")
     handle = slider.locator(".noUi-handle")
     readout = slider.locator(".widget-readout")
-    canvas = explorer.locator(".jupyter-matplotlib-canvas-div canvas").first
+    canvas = explorer.locator(PICTURE_CANVAS).first
     canvas.wait_for()
     page.wait_for_function(_CANVAS_DRAWN, arg=canvas.element_handle())
 
@@ -343,7 +347,7 @@ _FIT_PROBLEMS = """e => {
     const texts = [...e.querySelectorAll('.widget-label, .widget-readout, .widget-dropdown select, ' +
                                          '.widget-toggle-button, .widget-checkbox label, .widget-select select')]
         .filter(el => el.getBoundingClientRect().width > 0 && el.offsetParent !== null);
-    const picture = e.querySelector('.jupyter-matplotlib-canvas-div');
+    const picture = e.querySelector('.course-live-canvas, .jupyter-matplotlib-canvas-div');
     const boxes = texts.map(el => [el.textContent.trim() || el.className, box(el.getBoundingClientRect())]);
     if (picture) boxes.push(['the picture', box(picture.getBoundingClientRect())]);
     const overlap = (a, b) => Math.min(a.r, b.r) - Math.max(a.l, b.l) > 1 && Math.min(a.b, b.b) - Math.max(a.t, b.t) > 1;
@@ -371,7 +375,7 @@ def test_every_explorer_fits_1280x800_with_the_file_browser_open(lab, page, page
     for name, k in zip(EXPLORER_NAMES, range(explorers.count())):
         explorer = explorers.nth(k)
         explorer.scroll_into_view_if_needed()
-        canvas = explorer.locator(".jupyter-matplotlib-canvas-div canvas").first
+        canvas = explorer.locator(PICTURE_CANVAS).first
         canvas.wait_for()
         page.wait_for_function(_CANVAS_DRAWN, arg=canvas.element_handle())
         _screenshot(explorer, tmp_path / f"{name}.png")

@@ -1,8 +1,8 @@
 """Interactive explorations for the lecture notebooks, one function per question.
 
 Each function returns an `Explorer` (an ipywidgets VBox) with `controls`, `figure` and `artists` reachable from
-Python. In a notebook the figure is a live ipympl canvas whatever pyplot's backend is (``%matplotlib inline``
-included): each explorer makes its own (see `_explorer`).
+Python. In a notebook the figure is live whatever pyplot's backend is (``%matplotlib inline`` included): the
+browser draws the artists that change over a picture of the rest (`_canvas`, `_scene`; see `_explorer`).
 
 - `ema_explorer`: how beta trades smoothness for lag, and why bias correction is needed (deck 000).
 - `step_size_explorer`: gradient descent as the step passes eta_opt and 2 eta_opt (deck 004).

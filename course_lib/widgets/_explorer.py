@@ -13,12 +13,17 @@ reach everything from Python: `app.controls["beta"].value = 0.5` triggers the sa
 `app.artists` holds what it changed.
 
 How a change reaches the screen fast (docs/performance.md, "Interactivity in the browser"): in a kernel the figure
-is always a live ipympl canvas made here, whatever pyplot's backend is (``%matplotlib inline`` included); the
-artists in `artists` are *animated* (matplotlib's blitting): they are drawn over a cached picture of everything
-else, and only the changed pixels travel to the browser. The whole figure is drawn again only when something else
-changed (an axis limit, a title, a legend): matplotlib marks the figure stale then, and animated artists never do.
+is shown by the browser-side canvas of `_canvas.LiveCanvas` (with anywidget; whatever pyplot's backend is,
+``%matplotlib inline`` included). The artists in `artists` (and every axes title) are *animated*: matplotlib
+renders everything else into a picture only when it changes (a limit, a legend, a new artist: matplotlib marks the
+figure stale then, and animated artists never do), and the animated artists travel as drawing operations in pixels
+(`_scene.py`) that the browser draws over that picture. An artist the browser cannot draw is blitted by Agg into
+the picture instead. Without anywidget (or with ``COURSE_EXPLORER_CANVAS=ipympl``) the figure is an ipympl canvas
+and the animated artists are blitted by Agg: drawn over a cached picture of the rest, the changed pixels sent as PNG.
+Outside a kernel (tests, scripts) the figure keeps an Agg canvas and `draw` blits into it.
 """
 import html
+import os
 import threading
 import time
 from io import BytesIO
@@ -31,9 +36,11 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from course_lib.widgets import _canvas
+
 DPI = 100
 MAX_WIDTH_IN = 8.2   # 820 px: the width of a notebook's output area at 1280 px with the file browser open
-PNG_COMPRESS_LEVEL = 1  # zlib's fastest: a changed picture is encoded in a few ms instead of tens
+PNG_COMPRESS_LEVEL = _canvas.PNG_COMPRESS_LEVEL  # zlib's fastest: a picture is encoded in a few ms, not tens
 
 
 def interactive_backend():
@@ -133,8 +140,9 @@ def _live_canvas(fig):
 
 
 def make_figure(nrows=1, ncols=1, figsize=None, **kwargs):
-    """A figure for an explorer, (fig, axes): in a kernel with ipympl installed its canvas is a live ipympl widget
-    (made here, not by pyplot), otherwise a plain Agg canvas (tests, scripts, nbconvert).
+    """A figure for an explorer, (fig, axes), with a plain Agg canvas: the `Explorer` shows it in the browser's
+    canvas (`_canvas.LiveCanvas`). In a kernel without anywidget (or with ``COURSE_EXPLORER_CANVAS=ipympl``) its
+    canvas is a live ipympl widget instead (made here, not by pyplot).
 
     The figure is at most `MAX_WIDTH_IN` wide (a wider `figsize` is scaled down, its height by half as much), with
     constrained layout so that no label is clipped. It is never shown by itself; the explorer shows it.
@@ -147,10 +155,16 @@ def make_figure(nrows=1, ncols=1, figsize=None, **kwargs):
         width = MAX_WIDTH_IN
     fig = Figure(figsize=(width, height), dpi=DPI, layout="constrained")
     axes = fig.subplots(nrows, ncols, **kwargs)
-    if _in_kernel() and _live_canvas(fig) is not None:
+    if _in_kernel() and not _browser_draws() and _live_canvas(fig) is not None:
         return fig, axes
     FigureCanvasAgg(fig)
     return fig, axes
+
+
+def _browser_draws():
+    """True when the explorers' changing artists are drawn in the browser (`_canvas.LiveCanvas`, needs
+    anywidget); ``COURSE_EXPLORER_CANVAS=ipympl`` keeps the ipympl canvas with blitting (to compare the two)."""
+    return _canvas.available() and os.environ.get("COURSE_EXPLORER_CANVAS", "browser") != "ipympl"
 
 
 def _in_kernel():
@@ -264,6 +278,9 @@ class Explorer(widgets.VBox):
             self.figure_widget = figure.canvas
             self.figure_widget.layout = widgets.Layout(flex="0 0 auto")
             figure.canvas.explorer_draw = self.draw
+        elif _in_kernel() and _browser_draws():  # the changing artists drawn by the browser
+            self.figure_widget = _canvas.LiveCanvas(figure, layout=widgets.Layout(flex="0 0 auto"))
+            self.figure_widget.redraw = self.draw
         else:
             self.figure_widget = widgets.Output()
         # The controls flow in rows above the figure (three to a row in a notebook 850 px wide, the width at
@@ -321,7 +338,9 @@ class Explorer(widgets.VBox):
         self._redraw()
 
     def _redraw(self):
-        if self.figure_widget is self.figure.canvas:
+        if self._browser_canvas():
+            self.draw()  # sends the new scene (and a picture only when the static part changed)
+        elif self.figure_widget is self.figure.canvas:
             with self._draw_lock:
                 self.draw()
                 # The changed pixels go to the browser now (no draw_idle round trip); before the view is there
@@ -334,8 +353,14 @@ class Explorer(widgets.VBox):
             with self.figure_widget:
                 display(self.figure)
 
+    def _browser_canvas(self):
+        return _canvas.LiveCanvas is not None and isinstance(self.figure_widget, _canvas.LiveCanvas)
+
     def draw(self):
-        """Draw the figure into its Agg buffer the fast way; True if the whole figure had to be drawn.
+        """Draw the figure the fast way; True if the whole figure (its static part) had to be drawn.
+
+        With the browser's canvas (`_canvas.LiveCanvas`) the animated artists are sent as drawing operations and
+        drawn by the browser over a picture of the rest. Otherwise they are drawn into the Agg buffer:
 
         The artists in `artists` are animated: each redraw restores the cached picture of everything else and
         draws them over it (and the legends over them). Only when the figure is stale, i.e. something that is not
@@ -352,11 +377,19 @@ class Explorer(widgets.VBox):
         titles = [t for ax in fig.axes for t in (ax.title, getattr(ax, "_left_title", None),
                                                  getattr(ax, "_right_title", None)) if t is not None]
         changing = self.artists if self._animated is None else self._animated()
-        animated = list(dict.fromkeys([*_flatten_artists(changing), *titles]))
+        # Axes (and figures) in `artists` are containers for tests to reach, not pictures that change: hiding one
+        # marks the figure stale and its static part is drawn again.
+        animated = [a for a in dict.fromkeys([*_flatten_artists(changing), *titles])
+                    if not isinstance(a, (Axes, Figure))]
         for artist in animated:
             if not artist.get_animated():
                 artist.set_animated(True)
                 fig.stale = True
+        if self._browser_canvas():
+            full = self.figure_widget.show(sorted(animated, key=lambda a: a.get_zorder()))
+            self.full_draws = self.figure_widget.full_draws
+            self.last_draw_seconds = time.perf_counter() - start
+            return full
         full = self._background is None or fig.stale
         if full:
             FigureCanvasAgg.draw(canvas)  # not the live canvas's own draw(): that would send a picture without them
