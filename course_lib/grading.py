@@ -45,6 +45,7 @@ __all__ = ["check_close", "check_scalar", "check_shape", "check_true", "check_gr
 _AssertionError = builtins.AssertionError
 _Exception = builtins.Exception
 _NotImplementedError = builtins.NotImplementedError
+_ValueError = builtins.ValueError
 _bool, _callable, _dict, _float, _getattr, _int = (
     builtins.bool, builtins.callable, builtins.dict, builtins.float, builtins.getattr, builtins.int)
 _isinstance, _len, _list, _print, _range, _repr = (
@@ -188,9 +189,18 @@ def _shape_hint(got, want, was_sequence):
     if w_nd == 0:
         if g_size == 1:
             return "a single number was expected, not an array: take it out with `.item()` or `float(...)`"
-        return "a single number was expected: did you forget to sum or average?"
+        return "a single number was expected: did you forget to reduce the array (sum, mean or max)?"
     if g_nd == 2 and w_nd == 2 and _tuple(got) == _tuple(want[::-1]):
         return "did you transpose?"
+    if g_nd == w_nd:
+        differ = [k for k in _range(g_nd) if got[k] != want[k]]
+        if _len(differ) == 1 and got[differ[0]] - want[differ[0]] in (-1, 1):
+            k = differ[0]
+            return (f"axis {k} has {got[k]} entries instead of {want[k]}: off by one (a missing or extra first or "
+                    "last item, e.g. range(K) where range(K + 1) was needed)?")
+    if g_nd == 1 and w_nd == 2 and want[0] == want[1] == got[0]:
+        return (f"you returned a vector of {got[0]} values where a {want[0]} x {want[1]} matrix was expected: "
+                "np.diag(v) builds a diagonal matrix from a vector, np.outer(u, v) the matrix u v^T")
     if [s for s in got if s != 1] == [s for s in want if s != 1]:
         return "the same values with a different number of size-1 axes: check `keepdims=` or a reshape"
     if g_nd == w_nd and _sorted(got) == _sorted(want):
@@ -199,7 +209,7 @@ def _shape_hint(got, want, was_sequence):
         return "one axis is missing: did you reduce (sum, mean) over an axis that should stay (check `axis=`)?"
     if g_size == w_size:
         return "the same number of elements arranged differently: check your reshape"
-    return "check which axes you sum or average over, and the shapes of your inputs"
+    return "check which axes you reduce (sum, mean, max) over, and the shapes of your inputs"
 
 
 def _close_mask(g, e, rtol, atol):
@@ -249,8 +259,11 @@ def _mismatch(got, exp, name, rtol, atol, was_sequence=False):
                 f"{_index(first, g.shape)}: expected {_num(ev)}, got {_num(gv)}{size}; {tol}"), None
 
 
-def _value_hint(got, exp, rtol, atol):
-    """A sentence naming a mistake recognisable without `variants` (same shape, wrong values), or ''."""
+def _value_hint(got, exp, rtol, atol, filled=True):
+    """A sentence naming a mistake recognisable without `variants` (same shape, wrong values), or ''.
+
+    `filled`: the answer is an array that code fills in (so an all-zero result suggests that code did not run);
+    False for numbers and tuples or lists of numbers, which can be zero for many reasons."""
     g = got.astype(_float64)
     e = exp.astype(_float64)
     with _errstate(all="ignore"):
@@ -267,6 +280,8 @@ def _value_hint(got, exp, rtol, atol):
             return ("Your values have the opposite sign of the expected ones: check the sign "
                     "(gradient descent subtracts lr * gradient).")
         if (g == 0).all():
+            if not filled or g.size < 2:
+                return "Your result is zero where a nonzero value was expected."
             return ("Your result is all zeros: does the code that fills it in run (a loop that never executes, "
                     "or an update written to a copy)?")
         if g.ndim == 2 and g.shape[0] == g.shape[1] and _close_mask(g.T, e, rtol, atol).all():
@@ -274,7 +289,7 @@ def _value_hint(got, exp, rtol, atol):
         if nonzero.sum() >= 2 and (_abs(g[~nonzero]) <= allowed[~nonzero]).all():
             ratios = g[nonzero] / e[nonzero]
             c = ratios[0]
-            if c != 0 and (_abs(ratios - c) <= 1e-6 * _abs(c)).all():
+            if c != 0 and _abs(c - 1.0) > 1e-5 and (_abs(ratios - c) <= 1e-6 * _abs(c)).all():
                 return (f"Every value is {_float(c):.6g} times the expected one: a missing or extra constant "
                         "factor (such as 1/N, 2, or the learning rate)?")
     return ""
@@ -310,7 +325,7 @@ def _compare(got, expected, name, rtol, atol, variants):
     if known is not None:
         return f"{message}\nThis matches a known mistake: {known}.", None
     if _tuple(arr.shape) == _tuple(exp.shape):
-        hint = _value_hint(arr, exp, rtol, atol)
+        hint = _value_hint(arr, exp, rtol, atol, filled=_isinstance(got, _ndarray))
         if hint:
             message = f"{message}\n{hint}"
     return message, None
@@ -374,7 +389,7 @@ def check_scalar(got, expected, name="your result", rtol=1e-7, atol=1e-12, varia
     elif got is not None and not _isinstance(got, (_Real, _generic)):
         if _isinstance(got, _ndarray) and got.ndim > 0:
             hint = ("take the number out with `.item()` or `float(...)`" if got.size == 1
-                    else "did you forget to sum or average?")
+                    else "did you forget to reduce it (sum, mean or max)?")
             message = f"{name} should be a single number, got an array of shape {_shape_text(got.shape)}: {hint}"
     if message is None:
         message, rel = _compare(got, expected, name, rtol, atol, variants)
@@ -448,6 +463,9 @@ def _exception_text(who, exc):
         text += f": {detail}"
     if _isinstance(exc, _NotImplementedError):
         text += " (not written yet? replace `raise NotImplementedError()` with your code)"
+    elif _isinstance(exc, _ValueError) and "truth value of an array" in detail:
+        text += (" (Python's `max`, `min`, `if`, `and` or `or` applied to an array: use np.maximum, np.minimum, "
+                 "np.where or &, |, which work elementwise)")
     return text
 
 
@@ -860,7 +878,9 @@ def follow(step, landscape, steps, pass_grad_fn=False, **hyper):
     with _errstate(all="ignore"):
         for k in _range(steps):
             g = landscape.grad if pass_grad_fn else landscape.grad(theta)
-            out = step(theta.copy(), v.copy(), g, **hyper)
+            out, error, _ = _run(step, (theta.copy(), v.copy(), g), hyper)
+            if error is not None:
+                raise CheckFailed(f"{_exception_text(name, error)} on step {k + 1} (theta = {theta}, v = {v})")
             check_true(_isinstance(out, (_tuple, _list)) and _len(out) == 2,
                        f"{name} should return the pair (theta, velocity); step {k + 1} returned {_type(out).__name__}")
             theta, v = (np.array(o, dtype=float) for o in out)
@@ -880,5 +900,35 @@ def deep_cost(X, weights, f):
         a = f(a @ W)
     return a.sum() / X.shape[0]
 
+
+def result_of(fn, *args, hint="", **kwargs):
+    """fn(*args, **kwargs) on deep copies of the arguments, for a test cell that reads the result itself: an
+    exception in the student's function becomes a failure naming it (type, message and the call, then `hint`), so
+    the test cell never stops with a traceback through its own code."""
+    __tracebackhide__ = True
+    name = _getattr(fn, "__name__", "your function")
+    if not _callable(fn):
+        raise CheckFailed(f"{name} is not a function (got {_describe(fn)}): did you overwrite it?")
+    value, error, seen = _run(fn, args, kwargs)
+    if error is not None:
+        raise CheckFailed(f"{_exception_text(name, error)} on ({_describe_case((fn,), args, kwargs)})"
+                          + (f"\n{hint}" if hint else "") + _warning_text(seen))
+    return value
+
+
+def check_array(value, name="your result", length=None):
+    """Check that `value` is a NumPy array (not a list, tuple or number), optionally of `length` rows; the message
+    says what it is instead, so that a test cell can index it (`value[:, 0]`) without a raw error."""
+    __tracebackhide__ = True
+    if not _isinstance(value, _ndarray):
+        what = (f"a {_type(value).__name__} of {_len(value)} items" if _isinstance(value, (_list, _tuple))
+                else _describe(value))
+        raise CheckFailed(f"{name} is {what}, not a NumPy array: return a NumPy array (np.array(...) of it)")
+    if length is not None and (value.ndim == 0 or value.shape[0] != length):
+        raise CheckFailed(f"{name}: expected {length} rows, got shape {_shape_text(value.shape)}")
+    return True
+
+
+__all__ += ["result_of", "check_array"]
 
 show_failures()
