@@ -367,6 +367,197 @@ MISTAKES = {A01: {
         "g_linear_mse = 2.0 * (z - t)", "g_linear_mse = 2.0 * (s - t)")), NAMED),
     "sigma' as z (1 - z)": ("output_gradients_test", mutated(A02, "output_gradients_solution", (
         "g_sigmoid_mse = 2.0 * (s - t) * s * (1.0 - s)", "g_sigmoid_mse = 2.0 * (s - t) * z * (1.0 - z)")), NAMED),
+}, A03: {
+    # Part A: sigmoid, sigmoid_grad, tanh_grad
+    "sigmoid of -x": ("sigmoid_tanh_test", """
+        def sigmoid(x):
+            z = np.exp(-np.abs(x))
+            return np.where(x >= 0, z / (1 + z), 1 / (1 + z))""", NAMED),
+    "naive sigmoid": ("sigmoid_tanh_test", """
+        def sigmoid(x):
+            return 1 / (1 + np.exp(-x))""", "naive 1 / (1 + np.exp(-x))"),
+    "both branches overflow": ("sigmoid_tanh_test", """
+        def sigmoid(x):
+            return np.where(x >= 0, 1 / (1 + np.exp(-x)), np.exp(x) / (1 + np.exp(x)))""", "np.where"),
+    "float64 for float32": ("sigmoid_tanh_test", """
+        _right = sigmoid
+        def sigmoid(x):
+            return _right(np.asarray(x, dtype=np.float64))""", "float32"),
+    "sigma (1 - x)": ("sigmoid_tanh_test", """
+        def sigmoid_grad(x):
+            return sigmoid(x) * (1 - x)""", NAMED),
+    "sigmoid_grad is sigma": ("sigmoid_tanh_test", """
+        def sigmoid_grad(x):
+            return sigmoid(x)""", NAMED),
+    "sigmoid_grad overflows": ("sigmoid_tanh_test", """
+        def sigmoid_grad(x):
+            return np.exp(-x) / (1 + np.exp(-x)) ** 2""", "overflow"),
+    "tanh not squared": ("sigmoid_tanh_test", """
+        def tanh_grad(x):
+            return 1 - np.tanh(x)""", NAMED),
+    "tanh squared only": ("sigmoid_tanh_test", """
+        def tanh_grad(x):
+            return np.tanh(x) ** 2""", NAMED),
+    "tanh' from the sigmoid deck": ("sigmoid_tanh_test", """
+        def tanh_grad(x):
+            t = 2 * sigmoid(x) - 1
+            return 1 - t * t""", NAMED),
+    # Part B: the ReLU family
+    "leaky slope on the positive side": ("relu_family_test", """
+        def leaky_relu(x, slope=0.01):
+            return np.where(x > 0, slope * x, x)""", NAMED),
+    "leaky ignores slope": ("relu_family_test", """
+        def leaky_relu(x, slope=0.01):
+            return np.where(x > 0, x, 0.01 * x)""", NAMED),
+    "leaky grad is leaky": ("relu_family_test", """
+        def leaky_relu_grad(x, slope=0.01):
+            return np.where(x > 0, x, slope * x)""", NAMED),
+    "leaky grad 0 on the negative side": ("relu_family_test", """
+        def leaky_relu_grad(x, slope=0.01):
+            return np.where(x > 0, 1.0, 0.0)""", NAMED),
+    "elu without - 1": ("relu_family_test", """
+        def elu(x, alpha=1.0):
+            return np.where(x > 0, x, alpha * np.exp(np.minimum(x, 0)))""", NAMED),
+    "elu without alpha": ("relu_family_test", """
+        def elu(x, alpha=1.0):
+            return np.where(x > 0, x, np.expm1(np.minimum(x, 0)))""", NAMED),
+    "elu overflows": ("relu_family_test", """
+        def elu(x, alpha=1.0):
+            return np.where(x > 0, x, alpha * (np.exp(x) - 1))""", "np.where evaluates both branches"),
+    "elu_grad is elu": ("relu_family_test", """
+        def elu_grad(x, alpha=1.0):
+            return np.where(x > 0, 1.0, alpha * np.expm1(np.minimum(x, 0)))""", NAMED),
+    "elu_grad without alpha": ("relu_family_test", """
+        def elu_grad(x, alpha=1.0):
+            return np.where(x > 0, 1.0, np.exp(np.minimum(x, 0)))""", NAMED),
+    "selu constants swapped": ("relu_family_test", """
+        def selu(x):
+            return SELU_ALPHA * elu(x, SELU_SCALE)""", NAMED),
+    "selu without scale": ("relu_family_test", """
+        def selu(x):
+            return elu(x, SELU_ALPHA)""", NAMED),
+    # Part C: softplus, swish, GELU
+    "softplus is sigma": ("smooth_activations_test", """
+        def softplus(x):
+            return sigmoid(x)""", NAMED),
+    "naive softplus": ("smooth_activations_test", """
+        def softplus(x):
+            return np.log(1 + np.exp(x))""", "overflows"),
+    "log1p softplus": ("smooth_activations_test", """
+        def softplus(x):
+            return np.log1p(np.exp(x))""", "overflows"),
+    "softplus without max(x, 0)": ("smooth_activations_test", """
+        def softplus(x):
+            return np.log1p(np.exp(-np.abs(x)))""", NAMED),
+    "swish without beta": ("smooth_activations_test", """
+        def swish(x, beta=1.0):
+            return x * sigmoid(x)""", NAMED),
+    "swish_grad without beta": ("smooth_activations_test", """
+        def swish_grad(x, beta=1.0):
+            return sigmoid(beta * x) + x * sigmoid_grad(beta * x)""", NAMED),
+    "swish_grad of x sigma(x)": ("smooth_activations_test", """
+        def swish_grad(x, beta=1.0):
+            s = sigmoid(x)
+            return s + x * s * (1 - s)""", NAMED),
+    "exact gelu": ("smooth_activations_test", """
+        def gelu(x):
+            from math import erf
+            return np.array([0.5 * v * (1 + erf(v / np.sqrt(2))) for v in np.ravel(x)]).reshape(np.shape(x))""", NAMED),
+    "gelu x^2": ("smooth_activations_test", """
+        def gelu(x):
+            return 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x ** 2)))""", NAMED),
+    "gelu without 0.5": ("smooth_activations_test", """
+        def gelu(x):
+            return x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x ** 3)))""", "2 times the expected"),
+    "gelu sqrt(2 pi)": ("smooth_activations_test", """
+        def gelu(x):
+            return 0.5 * x * (1 + np.tanh(np.sqrt(2 * np.pi) * (x + 0.044715 * x ** 3)))""", NAMED),
+    # Part D: PReLU
+    "prelu alpha on the positive side": ("prelu_test", """
+        def prelu(x, alpha):
+            return np.where(x > 0, alpha * x, x)""", NAMED),
+    "prelu is relu": ("prelu_test", """
+        def prelu(x, alpha):
+            return np.maximum(x, 0)""", NAMED),
+    "dalpha over every element": ("prelu_test", """
+        def prelu_backward(dout, x, alpha):
+            return dout * np.where(x > 0, 1.0, alpha), np.sum(dout * x, axis=0)""", NAMED),
+    "dalpha without dout": ("prelu_test", """
+        def prelu_backward(dout, x, alpha):
+            return dout * np.where(x > 0, 1.0, alpha), np.sum(np.where(x > 0, 0.0, x), axis=0)""", NAMED),
+    "dx without dout": ("prelu_test", """
+        def prelu_backward(dout, x, alpha):
+            return np.where(x > 0, 1.0, alpha), np.sum(dout * np.where(x > 0, 0.0, x), axis=0)""", NAMED),
+    "dalpha not summed": ("prelu_test", """
+        def prelu_backward(dout, x, alpha):
+            return dout * np.where(x > 0, 1.0, alpha), dout * np.where(x > 0, 0.0, x)""", "sum it over the batch"),
+    "dalpha averaged": ("prelu_test", """
+        def prelu_backward(dout, x, alpha):
+            return dout * np.where(x > 0, 1.0, alpha), np.mean(dout * np.where(x > 0, 0.0, x), axis=0)""", NAMED),
+    "dalpha summed over the units": ("prelu_test", """
+        def prelu_backward(dout, x, alpha):
+            return dout * np.where(x > 0, 1.0, alpha), np.sum(dout * np.where(x > 0, 0.0, x), axis=1)""",
+        "sum it over the batch"),
+    # Part E: maxout
+    "maxout without biases": ("maxout_test", """
+        def maxout(x, W, b):
+            return (x @ W).max(axis=0)""", NAMED),
+    "maxout min": ("maxout_test", """
+        def maxout(x, W, b):
+            return (x @ W + b[:, None, :]).min(axis=0)""", NAMED),
+    "maxout sums the pieces": ("maxout_test", """
+        def maxout(x, W, b):
+            return (x @ W + b[:, None, :]).sum(axis=0)""", NAMED),
+    "maxout over the examples": ("maxout_test", """
+        def maxout(x, W, b):
+            return (x @ W + b[:, None, :]).max(axis=1)""", "the max runs over the K pieces"),
+    "maxout bias not broadcast": ("maxout_test", """
+        def maxout(x, W, b):
+            return (x @ W + b).max(axis=0)""", "must reach every row"),
+    "maxout keeps the last piece": ("maxout_test", """
+        def maxout(x, W, b):
+            out = x @ W[0] + b[0]
+            for k in range(1, W.shape[0]):
+                out = x @ W[k] + b[k]
+            return out""", NAMED),
+    # Part F: backprop through a deep stack
+    "f' at a": ("deep_backward_test", mutated(A03, "deep_backward", (
+        "dz = da * f_grad(z[l])", "dz = da * f_grad(a[l])")), NAMED),
+    "cost not averaged": ("deep_backward_test", mutated(A03, "deep_backward", (
+        "np.full_like(a[L], 1.0 / N)", "np.ones_like(a[L])")), NAMED),
+    "f' left out": ("deep_backward_test", mutated(A03, "deep_backward", (
+        "dz = da * f_grad(z[l])", "dz = da")), NAMED),
+    "grads last layer first": ("deep_backward_test", mutated(A03, "deep_backward", (
+        "grads = [None] * L", "grads = []"), ("grads[l - 1] = a[l - 1].T @ dz", "grads.append(a[l - 1].T @ dz)")),
+        "starts with the last layer"),
+    "dW transposed": ("deep_backward_test", mutated(A03, "deep_backward", (
+        "grads[l - 1] = a[l - 1].T @ dz", "grads[l - 1] = dz.T @ a[l - 1]")), "did you transpose?"),
+    "da without W^T": ("deep_backward_test", mutated(A03, "deep_backward", (
+        "da = dz @ weights[l - 1].T", "da = dz @ weights[l - 1]")), "da = dz W^T"),
+    "da from the wrong layer": ("deep_backward_test", mutated(A03, "deep_backward", (
+        "da = dz @ weights[l - 1].T", "da = dz @ weights[l - 2].T if l > 1 else None")), "W[l] is (D_{l-1}, D_l)"),
+    # Part G: dead units
+    "dead entries": ("dead_fraction_test", """
+        def dead_fraction(Z):
+            return float(np.mean(Z <= 0))""", NAMED),
+    "dead with z < 0": ("dead_fraction_test", """
+        def dead_fraction(Z):
+            return float(np.mean(np.all(Z < 0, axis=0)))""", NAMED),
+    "dead count": ("dead_fraction_test", """
+        def dead_fraction(Z):
+            return float(np.sum(np.all(Z <= 0, axis=0)))""", NAMED),
+    "dead along the wrong axis": ("dead_fraction_test", """
+        def dead_fraction(Z):
+            return float(np.mean(np.all(Z <= 0, axis=1)))""", NAMED),
+    "alive fraction": ("dead_fraction_test", """
+        def dead_fraction(Z):
+            return float(np.mean(np.any(Z > 0, axis=0)))""", NAMED),
+    "dead per unit": ("dead_fraction_test", """
+        def dead_fraction(Z):
+            return np.all(Z <= 0, axis=0).astype(float)""", "single number"),
+    "dead any": ("dead_fraction_test", """
+        def dead_fraction(Z):
+            return float(np.mean(np.any(Z <= 0, axis=0)))""", NAMED),
 }}
 
 
