@@ -46,6 +46,7 @@ _AssertionError = builtins.AssertionError
 _Exception = builtins.Exception
 _NotImplementedError = builtins.NotImplementedError
 _ValueError = builtins.ValueError
+_TypeError = builtins.TypeError
 _bool, _callable, _dict, _float, _getattr, _int = (
     builtins.bool, builtins.callable, builtins.dict, builtins.float, builtins.getattr, builtins.int)
 _isinstance, _len, _list, _print, _range, _repr = (
@@ -861,7 +862,10 @@ def first_batches(batches, limit=10_000):
 
     __tracebackhide__ = True
     check_true(batches is not None, "iterate_minibatches returned None: yield the batches (or return a list)")
-    return _list(itertools.islice(batches, limit))
+    try:
+        return _list(itertools.islice(batches, limit))
+    except _Exception as error:  # raised by the student's generator while it yields: a failure, not a traceback
+        raise CheckFailed(_exception_text("iterate_minibatches", error) + " while yielding the batches") from None
 
 
 def follow(step, landscape, steps, pass_grad_fn=False, **hyper):
@@ -880,7 +884,9 @@ def follow(step, landscape, steps, pass_grad_fn=False, **hyper):
             g = landscape.grad if pass_grad_fn else landscape.grad(theta)
             out, error, _ = _run(step, (theta.copy(), v.copy(), g), hyper)
             if error is not None:
-                raise CheckFailed(f"{_exception_text(name, error)} on step {k + 1} (theta = {theta}, v = {v})")
+                hint = (" (grad_fn is a function: call it at the point you need, grad_fn(point))"
+                        if pass_grad_fn and _isinstance(error, _TypeError) else "")
+                raise CheckFailed(f"{_exception_text(name, error)} on step {k + 1} (theta = {theta}, v = {v}){hint}")
             check_true(_isinstance(out, (_tuple, _list)) and _len(out) == 2,
                        f"{name} should return the pair (theta, velocity); step {k + 1} returned {_type(out).__name__}")
             theta, v = (np.array(o, dtype=float) for o in out)

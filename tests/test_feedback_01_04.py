@@ -558,6 +558,181 @@ MISTAKES = {A01: {
     "dead any": ("dead_fraction_test", """
         def dead_fraction(Z):
             return float(np.mean(np.any(Z <= 0, axis=0)))""", NAMED),
+}, A04: {
+    # Part A: mini-batches
+    "no shuffle": ("minibatches_test", mutated(A04, "minibatches", (
+        "order = rng.permutation(m)\n", "order = np.arange(m)\n")), "shuffle first"),
+    "last short batch dropped": ("minibatches_test", mutated(A04, "minibatches", (
+        "range(0, m, batch_size)", "range(0, m - batch_size + 1, batch_size)")), "ceil(10/4)"),
+    "an empty batch at the end": ("minibatches_test", """
+        def iterate_minibatches(X, y, batch_size, rng):
+            order = rng.permutation(X.shape[0])
+            for k in range(X.shape[0] // batch_size + 1):
+                idx = order[k * batch_size:(k + 1) * batch_size]
+                yield X[idx], y[idx]""", "empty"),
+    "X and y shuffled apart": ("minibatches_test", """
+        def iterate_minibatches(X, y, batch_size, rng):
+            ox, oy = rng.permutation(X.shape[0]), rng.permutation(X.shape[0])
+            for start in range(0, X.shape[0], batch_size):
+                yield X[ox[start:start + batch_size]], y[oy[start:start + batch_size]]""", "pairs the wrong rows"),
+    "drawn with replacement": ("minibatches_test", """
+        def iterate_minibatches(X, y, batch_size, rng):
+            m = X.shape[0]
+            for start in range(0, m, batch_size):
+                idx = rng.integers(0, m, size=min(batch_size, m - start))
+                yield X[idx], y[idx]""", "exactly once"),
+    "a new permutation per batch": ("minibatches_test", """
+        def iterate_minibatches(X, y, batch_size, rng):
+            m = X.shape[0]
+            for start in range(0, m, batch_size):
+                idx = rng.permutation(m)[:min(batch_size, m - start)]
+                yield X[idx], y[idx]""", "exactly once"),
+    "global numpy random": ("minibatches_test", mutated(A04, "minibatches", (
+        "order = rng.permutation(m)\n", "order = np.random.permutation(m)\n")), "rng.permutation(m)"),
+    "yields X only": ("minibatches_test", mutated(A04, "minibatches", (
+        "yield X[idx], y[idx]", "yield X[idx]")), "pairs (X_batch, y_batch)"),
+    # Part B: one epoch of mini-batch gradient descent
+    "cost without 1/2": ("minibatch_epoch_test", mutated(A04, "minibatch_epoch", (
+        "costs.append(0.5 * np.mean(residual ** 2))", "costs.append(np.mean(residual ** 2))")), NAMED),
+    "cost after the step": ("minibatch_epoch_test", mutated(A04, "minibatch_epoch", (
+        "        costs.append(0.5 * np.mean(residual ** 2))\n", ""),
+        ("theta = theta - lr * (Xb.T @ residual) / len(tb)\n",
+         "theta = theta - lr * (Xb.T @ residual) / len(tb)\n        costs.append(0.5 * np.mean((Xb @ theta - tb) ** 2))\n")),
+        NAMED),
+    "gradient summed": ("minibatch_epoch_test", mutated(A04, "minibatch_epoch", (
+        "(Xb.T @ residual) / len(tb)", "(Xb.T @ residual)")), NAMED),
+    "uphill": ("minibatch_epoch_test", mutated(A04, "minibatch_epoch", (
+        "theta = theta - lr", "theta = theta + lr")), NAMED),
+    "divided by m": ("minibatch_epoch_test", mutated(A04, "minibatch_epoch", (
+        "(Xb.T @ residual) / len(tb)", "(Xb.T @ residual) / len(t)")), NAMED),
+    "divided by batch_size": ("minibatch_epoch_test", mutated(A04, "minibatch_epoch", (
+        "(Xb.T @ residual) / len(tb)", "(Xb.T @ residual) / batch_size")), NAMED),
+    "theta changed in place": ("minibatch_epoch_test", mutated(A04, "minibatch_epoch", (
+        "theta = np.array(theta, dtype=float)\n", "pass\n"),
+        ("theta = theta - lr * (Xb.T @ residual) / len(tb)", "theta -= lr * (Xb.T @ residual) / len(tb)")),
+        "changed the theta it was given"),
+    "no shuffling in the epoch": ("minibatch_epoch_test", mutated(A04, "minibatch_epoch", (
+        "for Xb, tb in iterate_minibatches(X, t, batch_size, rng):",
+        "for Xb, tb in ((X[s:s + batch_size], t[s:s + batch_size]) for s in range(0, len(t), batch_size)):")), NAMED),
+    "returns theta only": ("minibatch_epoch_test", mutated(A04, "minibatch_epoch", (
+        "return theta, costs", "return theta")), "should return (theta, costs)"),
+    # Part C: gradient descent on a quadratic
+    "gd uphill": ("gd_quadratic_test", mutated(A04, "gd_quadratic", (
+        "path[k] - eta", "path[k] + eta")), NAMED),
+    "gd returns a list": ("gd_quadratic_test", """
+        def gd_quadratic(A, theta0, eta, steps):
+            path = [np.array(theta0, dtype=float)]
+            for k in range(steps):
+                path.append(path[-1] - eta * A @ path[-1])
+            return path""", "return a NumPy array"),
+    "gd without theta0": ("gd_quadratic_test", """
+        def gd_quadratic(A, theta0, eta, steps):
+            theta, path = np.array(theta0, dtype=float), []
+            for k in range(steps):
+                theta = theta - eta * A @ theta
+                path.append(theta)
+            return np.array(path)""", "off by one"),
+    "gd one step too many": ("gd_quadratic_test", mutated(A04, "gd_quadratic", (
+        "path = np.empty((steps + 1, A.shape[0]))", "path = np.empty((steps + 2, A.shape[0]))"),
+        ("for k in range(steps):", "for k in range(steps + 1):")), "off by one"),
+    "gd path[0] never set": ("gd_quadratic_test", mutated(A04, "gd_quadratic", (
+        "path = np.empty((steps + 1, A.shape[0]))", "path = np.zeros((steps + 1, A.shape[0]))"),
+        ("    path[0] = theta0\n", "")), NAMED),
+    "gd every row the same theta": ("gd_quadratic_test", """
+        def gd_quadratic(A, theta0, eta, steps):
+            theta = np.array(theta0, dtype=float)
+            path = [theta]
+            for k in range(steps):
+                theta -= eta * A @ theta
+                path.append(theta)
+            return np.array(path)""", NAMED),
+    "gd elementwise A * theta": ("gd_quadratic_test", mutated(A04, "gd_quadratic", (
+        "eta * (A @ path[k])", "eta * A * path[k]")), "A @ theta"),
+    # Part D: step-size limits
+    "eta_opt = 1 / lambda_max": ("step_size_limits_test", mutated(A04, "step_size_limits", (
+        "return 2.0 / (lam_min + lam_max)", "return 1.0 / lam_max")), NAMED),
+    "eta_opt = 1 / lambda_min": ("step_size_limits_test", mutated(A04, "step_size_limits", (
+        "return 2.0 / (lam_min + lam_max)", "return 1.0 / lam_min")), NAMED),
+    "diagonal of A": ("step_size_limits_test", mutated(A04, "step_size_limits", (
+        "lam = np.linalg.eigvalsh(A)", "lam = np.sort(np.diag(A))")), NAMED),
+    "kappa upside down": ("step_size_limits_test", mutated(A04, "step_size_limits", (
+        "lam_max / lam_min\n", "lam_min / lam_max\n")), NAMED),
+    "eta_max = 2 / lambda_min": ("step_size_limits_test", mutated(A04, "step_size_limits", (
+        "2.0 / lam_max, lam_max", "2.0 / lam_min, lam_max")), NAMED),
+    "returns an array": ("step_size_limits_test", mutated(A04, "step_size_limits", (
+        "return 2.0 / (lam_min + lam_max), 2.0 / lam_max, lam_max / lam_min",
+        "return np.array([2.0 / (lam_min + lam_max), 2.0 / lam_max, lam_max / lam_min])")), "should return 3 values"),
+    "eig unsorted": ("step_size_limits_test", mutated(A04, "step_size_limits", (
+        "lam = np.linalg.eigvalsh(A)", "lam = np.linalg.eigvals(A)[::-1]")), NAMED),
+    # Part E: the exponential moving average
+    "ema beta swapped": ("ema_test", mutated(A04, "ema", (
+        "v = beta * v + (1 - beta) * thetas[t - 1]", "v = (1 - beta) * v + beta * thetas[t - 1]")), NAMED),
+    "ema v0 = theta1": ("ema_test", mutated(A04, "ema", (
+        "v = np.zeros_like(thetas[0])", "v = thetas[0].copy()")), NAMED),
+    "ema always corrected": ("ema_test", mutated(A04, "ema", (
+        "v / (1 - beta ** t) if bias_correction else v", "v / (1 - beta ** t)")), NAMED),
+    "ema never corrected": ("ema_test", mutated(A04, "ema", (
+        "v / (1 - beta ** t) if bias_correction else v", "v")), NAMED),
+    "ema beta^(t+1)": ("ema_test", mutated(A04, "ema", (
+        "1 - beta ** t)", "1 - beta ** (t + 1))")), NAMED),
+    "ema beta^(t-1)": ("ema_test", mutated(A04, "ema", (
+        "1 - beta ** t)", "1 - beta ** (t - 1))")), NAMED),
+    "ema correction fed back": ("ema_test", mutated(A04, "ema", (
+        "out[t - 1] = v / (1 - beta ** t) if bias_correction else v",
+        "v = v / (1 - beta ** t) if bias_correction else v\n        out[t - 1] = v")), NAMED),
+    "ema 1-D buffer": ("ema_test", mutated(A04, "ema", (
+        "out = np.empty_like(thetas)", "out = np.empty(len(thetas))")), "(T, d)"),
+    # Part F: the EMA's weights
+    "weights newest first": ("ema_weights_test", mutated(A04, "ema_weights", (
+        "beta ** (t - i)", "beta ** (i - 1)")), NAMED),
+    "weights without 1 - beta": ("ema_weights_test", mutated(A04, "ema_weights", (
+        "(1 - beta) * beta ** (t - i)", "beta ** (t - i)")), NAMED),
+    "weights exponent off by one": ("ema_weights_test", mutated(A04, "ema_weights", (
+        "beta ** (t - i)", "beta ** (t - i + 1)")), NAMED),
+    "weights normalized": ("ema_weights_test", mutated(A04, "ema_weights", (
+        "return (1 - beta) * beta ** (t - i)", "c = (1 - beta) * beta ** (t - i)\n    return c / c.sum()")), NAMED),
+    "window 1 / beta": ("ema_weights_test", mutated(A04, "ema_weights", (
+        "return 1.0 / (1.0 - beta)", "return 1.0 / beta")), NAMED),
+    "window beta / (1 - beta)": ("ema_weights_test", mutated(A04, "ema_weights", (
+        "return 1.0 / (1.0 - beta)", "return beta / (1.0 - beta)")), NAMED),
+    "weights from 0": ("ema_weights_test", mutated(A04, "ema_weights", (
+        "i = np.arange(1, t + 1)", "i = np.arange(t)")), NAMED),
+    # Part G: momentum in two notations
+    "momentum without 1 - beta": ("momentum_test", mutated(A04, "momentum", (
+        "v = beta * v + (1 - beta) * g", "v = beta * v + g")), NAMED),
+    "momentum velocity unused": ("momentum_test", mutated(A04, "momentum", (
+        "return theta - lr * v, v\n", "return theta - lr * g, v\n")), NAMED),
+    "momentum with the old v": ("momentum_test", mutated(A04, "momentum", (
+        "v = beta * v + (1 - beta) * g\n    return theta - lr * v, v",
+        "theta = theta - lr * v\n    v = beta * v + (1 - beta) * g\n    return theta, v")), NAMED),
+    "momentum returns theta only": ("momentum_test", mutated(A04, "momentum", (
+        "return theta - lr * v, v\n", "return theta - lr * v\n")), "should return the pair"),
+    "velocity theta - u": ("momentum_test", mutated(A04, "momentum", (
+        "return theta + u, u", "return theta - u, u")), "u already points downhill"),
+    "eps = alpha": ("momentum_test", mutated(A04, "momentum", (
+        "return lr * (1 - beta), beta", "return lr, beta")), NAMED),
+    "eps = alpha / (1 - beta)": ("momentum_test", mutated(A04, "momentum", (
+        "return lr * (1 - beta), beta", "return lr / (1 - beta), beta")), NAMED),
+    "mu = 1 - beta": ("momentum_test", mutated(A04, "momentum", (
+        "return lr * (1 - beta), beta", "return lr * (1 - beta), 1 - beta")), NAMED),
+    "momentum sign of g": ("momentum_test", mutated(A04, "momentum", (
+        "v = beta * v + (1 - beta) * g", "v = beta * v - (1 - beta) * g")), "sign error"),
+    # Part H: Nesterov
+    "nesterov is momentum": ("nesterov_test", mutated(A04, "nesterov", (
+        "grad_fn(lookahead)", "grad_fn(theta)")), NAMED),
+    "nesterov deck 000": ("nesterov_test", mutated(A04, "nesterov", (
+        "lookahead = theta - lr * beta * v", "lookahead = theta - lr * v")), NAMED),
+    "nesterov look-ahead sign": ("nesterov_test", mutated(A04, "nesterov", (
+        "lookahead = theta - lr * beta * v", "lookahead = theta + lr * beta * v")), NAMED),
+    "nesterov in PyTorch's form": ("nesterov_test", """
+        def nesterov_step(theta, v, grad_fn, lr, beta):
+            g = grad_fn(theta)
+            v = beta * v + (1 - beta) * g
+            return theta - lr * ((1 - beta) * g + beta * v), v""", NAMED),
+    "nesterov grad_fn not called": ("nesterov_test", mutated(A04, "nesterov", (
+        "(1 - beta) * grad_fn(lookahead)", "(1 - beta) * grad_fn")), "call it"),
+    "nesterov step from the look-ahead": ("nesterov_test", mutated(A04, "nesterov", (
+        "return theta - lr * v, v", "return lookahead - lr * v, v")), NAMED),
 }}
 
 
