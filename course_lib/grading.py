@@ -882,11 +882,13 @@ def follow(step, landscape, steps, pass_grad_fn=False, **hyper):
     with _errstate(all="ignore"):
         for k in _range(steps):
             g = landscape.grad if pass_grad_fn else landscape.grad(theta)
-            out, error, _ = _run(step, (theta.copy(), v.copy(), g), hyper)
-            if error is not None:
+            try:  # an exception in the student's step is a failure naming it, not a traceback from here
+                out = step(theta.copy(), v.copy(), g, **hyper)
+            except _Exception as error:
                 hint = (" (grad_fn is a function: call it at the point you need, grad_fn(point))"
                         if pass_grad_fn and _isinstance(error, _TypeError) else "")
-                raise CheckFailed(f"{_exception_text(name, error)} on step {k + 1} (theta = {theta}, v = {v}){hint}")
+                raise CheckFailed(f"{_exception_text(name, error)} on step {k + 1} (theta = {theta}, v = {v})"
+                                  f"{hint}") from None
             check_true(_isinstance(out, (_tuple, _list)) and _len(out) == 2,
                        f"{name} should return the pair (theta, velocity); step {k + 1} returned {_type(out).__name__}")
             theta, v = (np.array(o, dtype=float) for o in out)
