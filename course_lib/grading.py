@@ -45,6 +45,8 @@ __all__ = ["check_close", "check_scalar", "check_shape", "check_true", "check_gr
 _AssertionError = builtins.AssertionError
 _Exception = builtins.Exception
 _NotImplementedError = builtins.NotImplementedError
+_ValueError = builtins.ValueError
+_TypeError = builtins.TypeError
 _bool, _callable, _dict, _float, _getattr, _int = (
     builtins.bool, builtins.callable, builtins.dict, builtins.float, builtins.getattr, builtins.int)
 _isinstance, _len, _list, _print, _range, _repr = (
@@ -188,9 +190,18 @@ def _shape_hint(got, want, was_sequence):
     if w_nd == 0:
         if g_size == 1:
             return "a single number was expected, not an array: take it out with `.item()` or `float(...)`"
-        return "a single number was expected: did you forget to sum or average?"
+        return "a single number was expected: did you forget to reduce the array (sum, mean or max)?"
     if g_nd == 2 and w_nd == 2 and _tuple(got) == _tuple(want[::-1]):
         return "did you transpose?"
+    if g_nd == w_nd:
+        differ = [k for k in _range(g_nd) if got[k] != want[k]]
+        if _len(differ) == 1 and got[differ[0]] - want[differ[0]] in (-1, 1):
+            k = differ[0]
+            return (f"axis {k} has {got[k]} entries instead of {want[k]}: off by one (a missing or extra first or "
+                    "last item, e.g. range(K) where range(K + 1) was needed)?")
+    if g_nd == 1 and w_nd == 2 and want[0] == want[1] == got[0]:
+        return (f"you returned a vector of {got[0]} values where a {want[0]} x {want[1]} matrix was expected: "
+                "np.diag(v) builds a diagonal matrix from a vector, np.outer(u, v) the matrix u v^T")
     if [s for s in got if s != 1] == [s for s in want if s != 1]:
         return "the same values with a different number of size-1 axes: check `keepdims=` or a reshape"
     if g_nd == w_nd and _sorted(got) == _sorted(want):
@@ -199,7 +210,7 @@ def _shape_hint(got, want, was_sequence):
         return "one axis is missing: did you reduce (sum, mean) over an axis that should stay (check `axis=`)?"
     if g_size == w_size:
         return "the same number of elements arranged differently: check your reshape"
-    return "check which axes you sum or average over, and the shapes of your inputs"
+    return "check which axes you reduce (sum, mean, max) over, and the shapes of your inputs"
 
 
 def _close_mask(g, e, rtol, atol):
@@ -249,8 +260,11 @@ def _mismatch(got, exp, name, rtol, atol, was_sequence=False):
                 f"{_index(first, g.shape)}: expected {_num(ev)}, got {_num(gv)}{size}; {tol}"), None
 
 
-def _value_hint(got, exp, rtol, atol):
-    """A sentence naming a mistake recognisable without `variants` (same shape, wrong values), or ''."""
+def _value_hint(got, exp, rtol, atol, filled=True):
+    """A sentence naming a mistake recognisable without `variants` (same shape, wrong values), or ''.
+
+    `filled`: the answer is an array that code fills in (so an all-zero result suggests that code did not run);
+    False for numbers and tuples or lists of numbers, which can be zero for many reasons."""
     g = got.astype(_float64)
     e = exp.astype(_float64)
     with _errstate(all="ignore"):
@@ -267,6 +281,8 @@ def _value_hint(got, exp, rtol, atol):
             return ("Your values have the opposite sign of the expected ones: check the sign "
                     "(gradient descent subtracts lr * gradient).")
         if (g == 0).all():
+            if not filled or g.size < 2:
+                return "Your result is zero where a nonzero value was expected."
             return ("Your result is all zeros: does the code that fills it in run (a loop that never executes, "
                     "or an update written to a copy)?")
         if g.ndim == 2 and g.shape[0] == g.shape[1] and _close_mask(g.T, e, rtol, atol).all():
@@ -274,7 +290,7 @@ def _value_hint(got, exp, rtol, atol):
         if nonzero.sum() >= 2 and (_abs(g[~nonzero]) <= allowed[~nonzero]).all():
             ratios = g[nonzero] / e[nonzero]
             c = ratios[0]
-            if c != 0 and (_abs(ratios - c) <= 1e-6 * _abs(c)).all():
+            if c != 0 and _abs(c - 1.0) > 1e-5 and (_abs(ratios - c) <= 1e-6 * _abs(c)).all():
                 return (f"Every value is {_float(c):.6g} times the expected one: a missing or extra constant "
                         "factor (such as 1/N, 2, or the learning rate)?")
     return ""
@@ -310,7 +326,7 @@ def _compare(got, expected, name, rtol, atol, variants):
     if known is not None:
         return f"{message}\nThis matches a known mistake: {known}.", None
     if _tuple(arr.shape) == _tuple(exp.shape):
-        hint = _value_hint(arr, exp, rtol, atol)
+        hint = _value_hint(arr, exp, rtol, atol, filled=_isinstance(got, _ndarray))
         if hint:
             message = f"{message}\n{hint}"
     return message, None
@@ -374,7 +390,7 @@ def check_scalar(got, expected, name="your result", rtol=1e-7, atol=1e-12, varia
     elif got is not None and not _isinstance(got, (_Real, _generic)):
         if _isinstance(got, _ndarray) and got.ndim > 0:
             hint = ("take the number out with `.item()` or `float(...)`" if got.size == 1
-                    else "did you forget to sum or average?")
+                    else "did you forget to reduce it (sum, mean or max)?")
             message = f"{name} should be a single number, got an array of shape {_shape_text(got.shape)}: {hint}"
     if message is None:
         message, rel = _compare(got, expected, name, rtol, atol, variants)
@@ -448,6 +464,9 @@ def _exception_text(who, exc):
         text += f": {detail}"
     if _isinstance(exc, _NotImplementedError):
         text += " (not written yet? replace `raise NotImplementedError()` with your code)"
+    elif _isinstance(exc, _ValueError) and "truth value of an array" in detail:
+        text += (" (Python's `max`, `min`, `if`, `and` or `or` applied to an array: use np.maximum, np.minimum, "
+                 "np.where or &, |, which work elementwise)")
     return text
 
 
@@ -843,7 +862,10 @@ def first_batches(batches, limit=10_000):
 
     __tracebackhide__ = True
     check_true(batches is not None, "iterate_minibatches returned None: yield the batches (or return a list)")
-    return _list(itertools.islice(batches, limit))
+    try:
+        return _list(itertools.islice(batches, limit))
+    except _Exception as error:  # raised by the student's generator while it yields: a failure, not a traceback
+        raise CheckFailed(_exception_text("iterate_minibatches", error) + " while yielding the batches") from None
 
 
 def follow(step, landscape, steps, pass_grad_fn=False, **hyper):
@@ -860,7 +882,13 @@ def follow(step, landscape, steps, pass_grad_fn=False, **hyper):
     with _errstate(all="ignore"):
         for k in _range(steps):
             g = landscape.grad if pass_grad_fn else landscape.grad(theta)
-            out = step(theta.copy(), v.copy(), g, **hyper)
+            try:  # an exception in the student's step is a failure naming it, not a traceback from here
+                out = step(theta.copy(), v.copy(), g, **hyper)
+            except _Exception as error:
+                hint = (" (grad_fn is a function: call it at the point you need, grad_fn(point))"
+                        if pass_grad_fn and _isinstance(error, _TypeError) else "")
+                raise CheckFailed(f"{_exception_text(name, error)} on step {k + 1} (theta = {theta}, v = {v})"
+                                  f"{hint}") from None
             check_true(_isinstance(out, (_tuple, _list)) and _len(out) == 2,
                        f"{name} should return the pair (theta, velocity); step {k + 1} returned {_type(out).__name__}")
             theta, v = (np.array(o, dtype=float) for o in out)
@@ -881,7 +909,51 @@ def deep_cost(X, weights, f):
     return a.sum() / X.shape[0]
 
 
-show_failures()
+def result_of(fn, *args, hint="", returns=None, name=None, **kwargs):
+    """fn(*args, **kwargs) on deep copies of the arguments, for a test cell that needs the student's outputs
+    themselves (to unpack them, index them or compute with them); returns what fn returned.
+
+    An exception in `fn` fails the check with its type and message and the call (then `hint`), not a traceback
+    through the test cell; with `returns` (a number of values, or their names) a result that is not a tuple or list
+    of that many values fails with what was expected instead of a raw unpacking error.
+    """
+    __tracebackhide__ = True
+    if name is None:
+        name = _getattr(fn, "__name__", "your function")
+    if not _callable(fn):
+        raise CheckFailed(f"{name} is not a function (got {_describe(fn)}): did you overwrite it?")
+    value, error, seen = _run(fn, args, kwargs)
+    if error is not None:
+        raise CheckFailed(f"{_exception_text(name, error)} on ({_describe_case((fn,), args, kwargs)})"
+                          + (f"\n{hint}" if hint else "") + _warning_text(seen))
+    if returns is not None:
+        names = returns if _isinstance(returns, (_tuple, _list)) else None
+        n = _len(names) if names is not None else _int(returns)
+        if not _isinstance(value, (_tuple, _list)) or _len(value) != n:
+            what = (f"a {_type(value).__name__} of {_len(value)}" if _isinstance(value, (_tuple, _list))
+                    else _describe(value))
+            listed = f" ({', '.join(_str(s) for s in names)})" if names is not None else ""
+            raise CheckFailed(f"{name} should return {n} values{listed}, got {what}")
+    return value
+
+
+call_student = result_of  # the name assignments 05-08 call it by
+
+
+def check_array(value, name="your result", length=None):
+    """Check that `value` is a NumPy array (not a list, tuple or number), optionally of `length` rows; the message
+    says what it is instead, so that a test cell can index it (`value[:, 0]`) without a raw error."""
+    __tracebackhide__ = True
+    if not _isinstance(value, _ndarray):
+        what = (f"a {_type(value).__name__} of {_len(value)} items" if _isinstance(value, (_list, _tuple))
+                else _describe(value))
+        raise CheckFailed(f"{name} is {what}, not a NumPy array: return a NumPy array (np.array(...) of it)")
+    if length is not None and (value.ndim == 0 or value.shape[0] != length):
+        raise CheckFailed(f"{name}: expected {length} rows, got shape {_shape_text(value.shape)}")
+    return True
+
+
+__all__ += ["result_of", "call_student", "check_array", "check_inputs_unchanged", "check_shape_known"]
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -895,37 +967,6 @@ def _bound_names(fn, args, kwargs):
     except _Exception:
         return [f"argument {k + 1}" for k in _range(_len(args))] + _list(kwargs)
     return _list(bound.arguments)
-
-
-def call_student(fn, *args, returns=None, name=None, **kwargs):
-    """fn(*args, **kwargs) on copies of the arguments, with NumPy's warnings silenced, for a test cell that needs
-    the student's outputs themselves (to unpack them or to compute with them).
-
-    An exception in `fn` fails the check with its type and message (not a traceback through the test cell), and
-    with `returns` (a number of values, or their names) a result that is not a tuple or list of that many values
-    fails with what was expected instead of a raw unpacking error.
-    """
-    __tracebackhide__ = True
-    if name is None:
-        name = _getattr(fn, "__name__", "your function")
-    if not _callable(fn):
-        raise CheckFailed(f"{name} is not a function (got {_describe(fn)}): did you overwrite it?")
-    args, kwargs = _deepcopy(args), _deepcopy(kwargs)
-    with _errstate(all="ignore"), _catch_warnings():
-        _simplefilter("ignore")
-        try:
-            result = fn(*args, **kwargs)
-        except _Exception as error:  # reported as a message, never as a traceback
-            raise CheckFailed(_exception_text(name, error)) from None
-    if returns is not None:
-        names = returns if _isinstance(returns, (_tuple, _list)) else None
-        n = _len(names) if names is not None else _int(returns)
-        if not _isinstance(result, (_tuple, _list)) or _len(result) != n:
-            what = (f"a {_type(result).__name__} of {_len(result)}" if _isinstance(result, (_tuple, _list))
-                    else _describe(result))
-            listed = f" ({', '.join(_str(s) for s in names)})" if names is not None else ""
-            raise CheckFailed(f"{name} should return {n} values{listed}, got {what}")
-    return result
 
 
 def check_inputs_unchanged(fn, cases, name=None, hint="return new arrays and leave the inputs alone"):
@@ -970,3 +1011,6 @@ def check_shape_known(got, shape, name="your result", known_shapes=None):
                 raise CheckFailed(f"{name}: expected shape {_shape_text(_tuple(shape))}, got {_shape_text(have)}\n"
                                   f"This matches a known mistake: {explanation}.")
     return check_shape(got, shape, name)
+
+
+show_failures()
