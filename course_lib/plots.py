@@ -19,10 +19,7 @@ import warnings
 
 import numpy as np
 
-# Okabe & Ito (2008), "Color Universal Design": distinguishable with the common forms of colour blindness.
-PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
-COLORS = dict(zip(["blue", "orange", "green", "vermillion", "purple", "sky", "yellow", "black"], PALETTE))
-
+from course_lib._style import COLORS, PALETTE, color, new_axes  # the course's look, shared with the models' .plot()
 
 # What `setup` changes: a layout engine for every figure. Nothing else (sizes, fonts, dpi stay matplotlib's).
 COURSE_RC = {"figure.constrained_layout.use": True}
@@ -39,22 +36,6 @@ def setup():
 
     matplotlib.rcParams.update(COURSE_RC)
     warnings.filterwarnings("ignore", message="The figure layout has changed to tight", category=UserWarning)
-
-
-def color(i):
-    """The i-th colour of the palette (cycling)."""
-    return PALETTE[i % len(PALETTE)]
-
-
-def new_axes(nrows=1, ncols=1, figsize=None, **kwargs):
-    """A new figure and its axes, sized for a notebook cell; returns (fig, axes)."""
-    import matplotlib.pyplot as plt
-
-    if figsize is None:
-        figsize = (4.8 * ncols, 3.6 * nrows)
-    kwargs.setdefault("layout", "constrained")
-    fig, axes = plt.subplots(nrows, ncols, figsize=figsize, squeeze=True, **kwargs)
-    return fig, axes
 
 
 def _axes(ax, **kwargs):

@@ -688,7 +688,7 @@ def plot_schedules(schedules, epochs=100, ax=None, log=False):
 
     Returns (fig, ax, lines), one matplotlib Line2D per schedule in order.
     """
-    from course_lib.plots import PALETTE, new_axes
+    from course_lib._style import PALETTE, new_axes
 
     items = _named(schedules)
     epochs = _count(epochs, "epochs")

@@ -156,7 +156,7 @@ class History:
         name -> artist ("step_cost", "step_cost_ema", "cost", "val_cost", "accuracy", "val_accuracy").
         """
         from course_lib.ema import ema
-        from course_lib.plots import color, new_axes
+        from course_lib._style import color, new_axes
 
         if axes is None:
             fig, axes = new_axes(1, 3, figsize=(13.5, 3.6))

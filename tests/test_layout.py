@@ -138,16 +138,6 @@ def layer(name):
 
 
 RANK = {"core": 0, "presentation": 1, "instructor": 2}
-# Known, and to be removed (not part of the move): three models draw themselves with the course's figure style
-# (`PALETTE`, `new_axes`, `color` from `plots`, which itself imports only kernels). Listed exactly, so any other
-# upward import fails; moving those style helpers down to a core module would empty this list.
-KNOWN = {
-    "course_lib/data/preprocessing.py imports course_lib.plots",
-    "course_lib/schedules.py imports course_lib.plots",
-    "course_lib/train.py imports course_lib.plots",
-}
-
-
 def upward_imports():
     found = set()
     for path in sorted(PACKAGE.rglob("*.py")):
@@ -161,7 +151,7 @@ def upward_imports():
 
 
 def test_no_module_imports_upwards():
-    assert upward_imports() - KNOWN == set()
+    assert upward_imports() == set()
 
 
 def test_presentation_imports_nothing_of_the_instructor_and_plots_only_kernels():

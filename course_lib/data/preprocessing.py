@@ -16,7 +16,7 @@ import numpy as np
 
 from course_lib import _validate as v
 from course_lib.data._common import n_rows
-from course_lib.plots import PALETTE
+from course_lib._style import PALETTE
 
 
 def _data(X, name="X"):
