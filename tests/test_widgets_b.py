@@ -239,7 +239,8 @@ def test_init_histograms_and_titles_are_layer_statistics_of_a_net_that_deep(sche
             np.testing.assert_array_equal(app.results["counts"][l], counts)
             np.testing.assert_allclose(app.artists["bars"][l].get_data().values, counts / counts.max(), rtol=1e-15)
             np.testing.assert_allclose(app.artists["bars"][l].get_data().edges, np.linspace(low, high, 41))
-            assert f"std {table[l][2]:.3g}" in app.artists["titles"][l].get_text()
+            assert f"std  {table[l][2]:.3g}" in app.artists["stats"][l].get_text()  # the numbers; the title is static
+            assert app.artists["titles"][l].get_text() == f"layer {l + 1}"
     # the layers past `depth` are covered, the others not
     assert [cover.get_visible() for cover in app.artists["covers"]] == [l >= depth for l in range(MAX_DEPTH)]
 
