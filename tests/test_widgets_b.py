@@ -642,3 +642,6 @@ def test_playground_sliders_keep_the_axes():
     app = build(training_playground, epochs=12)
     assert full_draws_over(app, "dropout", [0.2, 0.5, 0.0]) == 0
     assert full_draws_over(app, "lr", [0.003, 0.03, 0.01]) == 0
+    # the epoch axis is logarithmic up to the slider's 1000: a longer or shorter run keeps it
+    assert full_draws_over(app, "epochs", [3, 25, 60, 12]) == 0
+    assert app.artists["cost"].axes.get_xlim() == (1, 1000)
