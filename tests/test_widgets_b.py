@@ -518,7 +518,7 @@ def test_playground_latest_settings_win_and_the_run_they_replace_is_cancelled(mo
     long_runs = [history for epochs, history in runs if epochs == 1000]
     assert len(long_runs) == 1 and long_runs[0].epochs_run < 1000
     assert "stopped by callback" in long_runs[0].stopped_reason
-    assert app.results["settings"]["epochs"] == 20 and app.results["history"].epochs_run == 20
+    assert app.results["settings"]["epochs"] == 20 and app.results["history"].epochs_run == 20, (app.status.value, [(e, h.epochs_run) for e, h in runs])
     assert "trained 20 epochs" in app.status.value
 
 

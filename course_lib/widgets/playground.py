@@ -54,6 +54,7 @@ _MAX_LAYERS, _MAX_WIDTH = 6, 512
 _LR_RANGE = (1e-4, 3.0)
 _EPOCH_RANGE = (1, 1000)
 _REDRAW_EVERY = 0.3  # seconds between redraws of a long run
+_THREAD = "training-playground"  # the name of the runs' threads
 # The curves' limits hardly ever move (a changed limit redraws the whole figure): the epoch axis is logarithmic from
 # 1 to the slider's 1000 whatever the run's length (a shorter run simply ends earlier, and the first epochs, where
 # most happens, keep their room); the cost axis spans whole decades: from 1e-3 (until a cost falls below that; then
@@ -225,7 +226,7 @@ def training_playground(dataset="spiral", hidden="64,64", activation="relu", opt
         publish(run)
 
     def start(run):
-        run.thread = threading.Thread(target=train, args=(run,), daemon=True, name="training-playground")
+        run.thread = threading.Thread(target=train, args=(run,), daemon=True, name=_THREAD)
         run.thread.start()
 
     # ---- drawing -------------------------------------------------------------------------------------------------
@@ -256,13 +257,19 @@ def training_playground(dataset="spiral", hidden="64,64", activation="relu", opt
     def update(values):
         with lock:
             current = state["run"]
-            try:
-                settings = settings_of(values)
-            except Exception:
-                if current is not None:
-                    current.cancel.set()
-                state["run"] = None
-                raise
+            if threading.current_thread().name == _THREAD and current is not None:
+                # A run drawing its progress: it shows the current run only. The values it read may be older than
+                # the latest move (which has already chosen the run); starting or cancelling runs is the controls'
+                # job alone.
+                settings = current.settings
+            else:
+                try:
+                    settings = settings_of(values)
+                except Exception:
+                    if current is not None:
+                        current.cancel.set()
+                    state["run"] = None
+                    raise
             if current is None or current.settings != settings:
                 if current is not None:
                     current.cancel.set()
