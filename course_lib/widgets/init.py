@@ -128,14 +128,32 @@ def init_explorer(scheme="normal", scale=0.01, depth=10, activation="tanh", *, w
     X = input_batch(width, n_samples, seed)
 
     cache = {"key": None}
+    unit = {}  # activation -> (its network under "normal" with s = 1, that network's unit weights)
+
+    def _model(scheme_name, s, act):
+        """MLP(..., init=scheme_name, init_scale=s, seed=seed). For "normal" the weights are s * randn: the
+        network drawn once with s = 1 is kept and its weights multiplied by s, the same numbers (`init.initialize`
+        stores `s * standard_normal(...)`, biases 0) without drawing 650k of them again at every move."""
+        if scheme_name != "normal":
+            return MLP([width] * (MAX_DEPTH + 1) + [1], activation=act, output="linear", init=scheme_name,
+                       seed=seed)
+        if act not in unit:
+            model = MLP([width] * (MAX_DEPTH + 1) + [1], activation=act, output="linear", init="normal",
+                        init_scale=1.0, seed=seed)
+            unit[act] = (model, [p.copy() if name.startswith("W") else None
+                                 for name, p in zip(model.param_names, model.params)])
+        model, weights = unit[act]
+        for p, w in zip(model.params, weights):
+            if w is not None:
+                np.multiply(w, s, out=p)
+        model.reset_buffers()
+        return model
 
     def compute(scheme_name, s, act):
         """Activations, table and histogram counts of all MAX_DEPTH layers (one network per setting)."""
         key = (scheme_name, s if scheme_name == "normal" else None, act)
         if cache["key"] != key:
-            model = MLP([width] * (MAX_DEPTH + 1) + [1], activation=act, output="linear", init=scheme_name,
-                        init_scale=key[1], seed=seed)
-            layers = init_lib.layer_activations(model, X)
+            layers = init_lib.layer_activations(_model(scheme_name, key[1], act), X)
             table = [(l, float(a.mean()), float(a.std())) for l, a in enumerate(layers, start=1)]
             counts = [_histogram(a, act) for a in layers]
             cache.update(key=key, layers=layers, table=table, counts=counts)
