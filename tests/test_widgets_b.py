@@ -524,6 +524,7 @@ def test_playground_latest_settings_win_and_the_run_they_replace_is_cancelled(mo
 
 def test_playground_long_runs_redraw_and_report_progress_before_they_finish(monkeypatch):
     monkeypatch.setattr(playground_widget, "_REDRAW_EVERY", 0.0)  # redraw after every epoch
+    monkeypatch.setattr(playground_widget, "_FIRST_DRAW", 0.0)  # the first one too
     app = build(training_playground, dataset="xor", epochs=3)
     statuses = []
     app.status.observe(lambda change: statuses.append(change["new"]), names="value")

@@ -13,8 +13,8 @@ Middle and right: the training cost and accuracy after each epoch (evaluation mo
 statistics).
 
 Training runs in a background thread, so the notebook stays responsive: a new change cancels the run in progress at
-its next epoch and starts another (the latest settings win; nothing queues up). A run shows its first epoch as soon
-as it is done (so a move changes the picture within a blink, however long the run), then redraws the curves and the
+its next epoch and starts another (the latest settings win; nothing queues up). A run that lasts longer than 0.1 s
+shows what it has then (so a move changes the picture soon, however long the run), then redraws the curves and the
 boundary about three times a second and shows its progress in the status line. `app.wait()` blocks until the
 current run has finished (tests, scripts); `app.results` then holds its "model", "history" and "seconds".
 
@@ -54,6 +54,10 @@ _MAX_LAYERS, _MAX_WIDTH = 6, 512
 _LR_RANGE = (1e-4, 3.0)
 _EPOCH_RANGE = (1, 1000)
 _REDRAW_EVERY = 0.3  # seconds between redraws of a long run
+# A run still going after this many seconds shows what it has (a move's answer starts there); a shorter one is drawn
+# once, when it ends. (Drawing while the run goes on costs more than the draw: measured in the browser, a redraw
+# after the first epoch of a 50-epoch run reached the screen later than the finished run's.)
+_FIRST_DRAW = 0.1
 _THREAD = "training-playground"  # the name of the runs' threads
 # The curves' limits hardly ever move (a changed limit redraws the whole figure): the epoch axis is logarithmic from
 # 1 to the slider's 1000 whatever the run's length (a shorter run simply ends earlier, and the first epochs, where
@@ -206,8 +210,8 @@ def training_playground(dataset="spiral", hidden="64,64", activation="relu", opt
                 if run.cancel.is_set():
                     return True
                 now = time.perf_counter()
-                first = run.snapshot is None  # the first epoch is shown at once: the move's answer starts there
-                if (first or now - last_draw[0] > _REDRAW_EVERY) and epoch + 1 < settings["epochs"]:
+                wait = _FIRST_DRAW if run.snapshot is None else _REDRAW_EVERY
+                if now - last_draw[0] > wait and epoch + 1 < settings["epochs"]:
                     run.snapshot = {"epoch": epoch + 1, "cost": list(history.cost),
                                     "accuracy": list(history.accuracy), "model": model.copy(), "done": False}
                     publish(run)
