@@ -64,6 +64,11 @@ def schedule_from_controls(app):
     return cls(**params), epochs
 
 
+def drawn_rates(app):
+    """The rates the "lr" curve shows: it is drawn as a share of the largest rate, `app.results["peak"]`."""
+    return app.artists["lr"].get_ydata() * app.results["peak"]
+
+
 def reference_training(schedule, epochs):
     """The module text's run, written out: 2-16-3 ReLU net, 150-point spiral, full batch, EMA momentum 0.9."""
     X, y = make_spiral(150, 3, seed=0)
@@ -79,8 +84,12 @@ def test_schedule_lr_curve_is_the_schedule_for_every_schedule_in_the_dropdown():
         schedule, epochs = schedule_from_controls(app)
         e = np.arange(epochs)
         np.testing.assert_array_equal(app.artists["lr"].get_xdata(), e)
-        np.testing.assert_allclose(app.artists["lr"].get_ydata(), [schedule(int(k)) for k in e], rtol=1e-15)
-        np.testing.assert_allclose(app.artists["lr_constant"].get_ydata(), schedule(0), rtol=1e-15)
+        rates = np.array([schedule(int(k)) for k in e])
+        # drawn as a share of the largest rate, which the panel's title gives
+        assert app.results["peak"] == rates.max()
+        assert f"{rates.max():.3g}" in app.artists["lr"].axes.get_title()
+        np.testing.assert_allclose(app.artists["lr"].get_ydata(), rates / rates.max(), rtol=1e-15)
+        np.testing.assert_allclose(app.artists["lr_constant"].get_ydata(), schedule(0) / rates.max(), rtol=1e-15)
         # the run really used those rates, epoch by epoch
         np.testing.assert_allclose(app.results["history"].lr, [schedule(int(k)) for k in e], rtol=1e-15)
 
@@ -131,7 +140,7 @@ def test_schedule_every_parameter_slider_reaches_both_ends_without_an_error():
             for value in slider_ends(app.controls[key]) + [start]:
                 move(app, key, value)
                 schedule, epochs = schedule_from_controls(app)
-                np.testing.assert_allclose(app.artists["lr"].get_ydata(), [schedule(e) for e in range(epochs)],
+                np.testing.assert_allclose(drawn_rates(app), [schedule(e) for e in range(epochs)],
                                            rtol=1e-15)
 
 
@@ -141,7 +150,7 @@ def test_schedule_sliders_move_the_rate_curve_to_the_step_decay_formula():
         move(app, name, value)
         v = app.values()
         e = np.arange(v["epochs"])
-        np.testing.assert_allclose(app.artists["lr"].get_ydata(), v["lr0"] * v["drop"] ** (e // v["every"]),
+        np.testing.assert_allclose(drawn_rates(app), v["lr0"] * v["drop"] ** (e // v["every"]),
                                    rtol=1e-14)
 
 
@@ -155,7 +164,7 @@ def test_schedule_cosine_curve_is_the_annealing_formula(lr0, t_max, lr_min):
     v = app.values()
     e = np.arange(v["epochs"])
     expected = v["lr_min"] + (v["lr0"] - v["lr_min"]) * (1 + np.cos(np.pi * e / v["T_max"])) / 2
-    np.testing.assert_allclose(app.artists["lr"].get_ydata(), expected, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(drawn_rates(app), expected, rtol=1e-12, atol=1e-15)
 
 
 _COSINE = []
@@ -184,7 +193,7 @@ def test_schedule_one_cycle_follows_the_run_length_and_milestones_come_from_text
     move(app, "milestones", "5, 12")
     e = np.arange(app.values()["epochs"])
     v = app.values()
-    np.testing.assert_allclose(app.artists["lr"].get_ydata(),
+    np.testing.assert_allclose(drawn_rates(app),
                                v["lr0"] * v["gamma"] ** ((e >= 5).astype(int) + (e >= 12)), rtol=1e-14)
 
 
@@ -239,7 +248,8 @@ def test_init_histograms_and_titles_are_layer_statistics_of_a_net_that_deep(sche
             np.testing.assert_array_equal(app.results["counts"][l], counts)
             np.testing.assert_allclose(app.artists["bars"][l].get_data().values, counts / counts.max(), rtol=1e-15)
             np.testing.assert_allclose(app.artists["bars"][l].get_data().edges, np.linspace(low, high, 41))
-            assert f"std {table[l][2]:.3g}" in app.artists["titles"][l].get_text()
+            assert f"std  {table[l][2]:.3g}" in app.artists["stats"][l].get_text()  # the numbers; the title is static
+            assert app.artists["titles"][l].get_text() == f"layer {l + 1}"
     # the layers past `depth` are covered, the others not
     assert [cover.get_visible() for cover in app.artists["covers"]] == [l >= depth for l in range(MAX_DEPTH)]
 
@@ -508,12 +518,13 @@ def test_playground_latest_settings_win_and_the_run_they_replace_is_cancelled(mo
     long_runs = [history for epochs, history in runs if epochs == 1000]
     assert len(long_runs) == 1 and long_runs[0].epochs_run < 1000
     assert "stopped by callback" in long_runs[0].stopped_reason
-    assert app.results["settings"]["epochs"] == 20 and app.results["history"].epochs_run == 20
+    assert app.results["settings"]["epochs"] == 20 and app.results["history"].epochs_run == 20, (app.status.value, [(e, h.epochs_run) for e, h in runs])
     assert "trained 20 epochs" in app.status.value
 
 
 def test_playground_long_runs_redraw_and_report_progress_before_they_finish(monkeypatch):
     monkeypatch.setattr(playground_widget, "_REDRAW_EVERY", 0.0)  # redraw after every epoch
+    monkeypatch.setattr(playground_widget, "_FIRST_DRAW", 0.0)  # the first one too
     app = build(training_playground, dataset="xor", epochs=3)
     statuses = []
     app.status.observe(lambda change: statuses.append(change["new"]), names="value")
@@ -614,21 +625,24 @@ def test_init_layers_past_depth_are_blank():
         assert blank == (l >= 4), f"layer {l + 1}"
 
 
-def test_schedule_sliders_redraw_the_whole_figure_only_when_an_axis_moves_to_its_next_end():
-    """lr0 over its three decades moves the rate axis's top through the 1-1.5-3-5 steps (four a decade); the cost
-    axis is fixed; the epoch axis moves at 20, 40, 60, 100 and 150 epochs only."""
+def test_schedule_sliders_never_redraw_the_whole_figure():
+    """The axes never move: rates are drawn as a share of the largest, the epoch axes end at the longest run."""
     app = build(schedule_explorer)
     lr0 = slider_stops(app.controls["lr0"], stride=6)
-    assert full_draws_over(app, "lr0", lr0) <= 13
-    move(app, "lr0", 15.0)
-    assert full_draws_over(app, "lr0", [v for v in lr0 if 15.0 <= v <= 28.8]) == 0  # within one step (top 30): none
-    move(app, "lr0", 25.0)
-    # 60 epochs: the axis ends at 60; down to 10 (ends at 20), then up through 40, 60, 100, 150 and 200
-    assert full_draws_over(app, "epochs", list(range(10, 201, 5))) == 6
+    assert full_draws_over(app, "lr0", lr0 + lr0[::-1]) == 0
+    assert full_draws_over(app, "epochs", list(range(10, 201, 5)) + [60]) == 0
     assert full_draws_over(app, "drop", slider_stops(app.controls["drop"], stride=3)) == 0
+    move(app, "schedule", "cyclic")
+    assert full_draws_over(app, "max_lr", slider_stops(app.controls["max_lr"], stride=20)) == 0
+    for ax in app.figure.axes:
+        assert ax.get_xlim() == (0, 200)
+    assert app.artists["lr"].axes.get_ylim() == (0.0, 1.05)
 
 
 def test_playground_sliders_keep_the_axes():
     app = build(training_playground, epochs=12)
     assert full_draws_over(app, "dropout", [0.2, 0.5, 0.0]) == 0
     assert full_draws_over(app, "lr", [0.003, 0.03, 0.01]) == 0
+    # the epoch axis is logarithmic up to the slider's 1000: a longer or shorter run keeps it
+    assert full_draws_over(app, "epochs", [3, 25, 60, 12]) == 0
+    assert app.artists["cost"].axes.get_xlim() == (1, 1000)

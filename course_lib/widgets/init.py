@@ -20,12 +20,15 @@ The network is `course_lib.model.MLP([width] * (MAX_DEPTH + 1) + [1], activation
 init_scale=scale (normal only), seed=seed)` evaluated on X = np.random.default_rng(seed + 1).standard_normal(
 (n_samples, width)); the first `depth` hidden layers are shown. Layer l's weights are drawn before those of the
 layers after it, so they and the activations of layers 1..depth are exactly those of a network that is only `depth`
-layers deep: `init.layer_statistics` of that network gives the numbers in the titles.
+layers deep: `init.layer_statistics` of that network gives the numbers written in each histogram's top corner.
+(The titles, "layer l", never change: text whose size changes is laid out again at every move, and a title that
+changes its size moves what is around it.)
 
 Each histogram has 40 bins over a fixed range per activation (tanh [-1, 1], sigmoid [0, 1], ReLU [0, 3]); values
 outside it are counted in the end bins, so saturated or exploding units show as spikes at the edges. For ReLU the
 histogram counts the positive values only and the title says how many are exactly 0 (about half: ReLU zeroes every
-negative input), which would otherwise be one bar dwarfing the rest.
+negative input), which would otherwise be one bar dwarfing the rest. The histograms' heights are scaled to end 
+below the numbers (the count axis has no ticks).
 """
 import math
 
@@ -50,6 +53,7 @@ MAX_DEPTH = 10  # the lecture's ten layers
 VALUE_RANGES = {"tanh": (-1.0, 1.0), "sigmoid": (0.0, 1.0), "relu": (0.0, 3.0)}
 BINS = 40
 _SCALE_RANGE = (1e-3, 3.0)
+_TOP = 1.5  # the count axis's top: the tallest bar (height 1) ends below the numbers in the corner
 
 
 class _Cover(Rectangle):
@@ -62,13 +66,19 @@ class _Cover(Rectangle):
                          edgecolor="none", linewidth=0, zorder=10, clip_on=False)  # zorder: over the titles
         self.ax = ax
         self.set_figure(ax.figure)
-        self._key = None  # the axes' position, the figure's size and the title the box was found for
+        self._key = None  # the axes' position and the figure's size the box was found for
 
     def get_transform(self):  # what drawing it (Agg, or the browser's canvas) asks first
         fig = self.ax.figure
-        key = (tuple(self.ax.get_position().bounds), fig.dpi, tuple(fig.bbox.bounds), self.ax.title.get_text())
+        # The axes' box in pixels (not `get_position()`: that applies the aspect, which marks the figure stale and
+        # would make every move that uncovers a layer a whole-figure draw). The titles are static.
+        key = (tuple(self.ax.bbox.bounds), fig.dpi, tuple(fig.bbox.bounds))
         if key != self._key:
+            stale = fig.stale
             box = self.ax.get_tightbbox(fig._get_renderer()).padded(2.0)
+            # Measuring applies the axes' aspect, which sets its position again (to the same box) and marks the
+            # figure stale: nothing moved, and the next draw need not be a whole-figure one.
+            fig.stale = stale
             self._key = key
             self.set_bounds(box.x0, box.y0, box.width, box.height)
         return super().get_transform()
@@ -103,7 +113,8 @@ def init_explorer(scheme="normal", scale=0.01, depth=10, activation="tanh", *, w
 
     Controls: "scheme", "scale" (disabled unless the scheme is "normal"), "depth", "activation". Artists: "axes"
     (MAX_DEPTH axes), "bars" (one StepPatch of BINS bins per layer, heights = counts / the tallest count), "titles"
-    (each axes' title Text: layer, mean, std), "covers" (one per axes: visible over the layers past `depth`). `app.results["statistics"]` is the table [(layer, mean, std), ...]
+    (each axes' title Text, "layer l"; static), "stats" (one Text per axes in its top left corner: mean and std, for
+    ReLU also the share of zeros), "covers" (one per axes: visible over the layers past `depth`). `app.results["statistics"]` is the table [(layer, mean, std), ...]
     for the shown layers, `app.results["activations"]` their activations (arrays (n_samples, width)) and
     `app.results["counts"]` their histograms' counts.
     """
@@ -117,14 +128,32 @@ def init_explorer(scheme="normal", scale=0.01, depth=10, activation="tanh", *, w
     X = input_batch(width, n_samples, seed)
 
     cache = {"key": None}
+    unit = {}  # activation -> (its network under "normal" with s = 1, that network's unit weights)
+
+    def _model(scheme_name, s, act):
+        """MLP(..., init=scheme_name, init_scale=s, seed=seed). For "normal" the weights are s * randn: the
+        network drawn once with s = 1 is kept and its weights multiplied by s, the same numbers (`init.initialize`
+        stores `s * standard_normal(...)`, biases 0) without drawing 650k of them again at every move."""
+        if scheme_name != "normal":
+            return MLP([width] * (MAX_DEPTH + 1) + [1], activation=act, output="linear", init=scheme_name,
+                       seed=seed)
+        if act not in unit:
+            model = MLP([width] * (MAX_DEPTH + 1) + [1], activation=act, output="linear", init="normal",
+                        init_scale=1.0, seed=seed)
+            unit[act] = (model, [p.copy() if name.startswith("W") else None
+                                 for name, p in zip(model.param_names, model.params)])
+        model, weights = unit[act]
+        for p, w in zip(model.params, weights):
+            if w is not None:
+                np.multiply(w, s, out=p)
+        model.reset_buffers()
+        return model
 
     def compute(scheme_name, s, act):
         """Activations, table and histogram counts of all MAX_DEPTH layers (one network per setting)."""
         key = (scheme_name, s if scheme_name == "normal" else None, act)
         if cache["key"] != key:
-            model = MLP([width] * (MAX_DEPTH + 1) + [1], activation=act, output="linear", init=scheme_name,
-                        init_scale=key[1], seed=seed)
-            layers = init_lib.layer_activations(model, X)
+            layers = init_lib.layer_activations(_model(scheme_name, key[1], act), X)
             table = [(l, float(a.mean()), float(a.std())) for l, a in enumerate(layers, start=1)]
             counts = [_histogram(a, act) for a in layers]
             cache.update(key=key, layers=layers, table=table, counts=counts)
@@ -142,15 +171,18 @@ def init_explorer(scheme="normal", scale=0.01, depth=10, activation="tanh", *, w
         container.remove()
         bars.append(ax.stairs(np.zeros(BINS), np.linspace(*VALUE_RANGES[activation], BINS + 1), fill=True,
                               color=color(0)))
-        ax.set_ylim(0.0, 1.05)
+        ax.set_ylim(0.0, _TOP)
         ax.tick_params(labelsize="x-small")
+        ax.set_title(f"layer {len(bars)}", fontsize="small")
     titles = [ax.title for ax in axes]
+    stats = [ax.text(0.03, 0.97, "", transform=ax.transAxes, ha="left", va="top", fontsize="x-small",
+                     family="monospace") for ax in axes]
     covers = [_Cover(ax) for ax in axes]
-    for artist in [*bars, *covers]:
+    for artist in [*bars, *stats, *covers]:
         artist.set_animated(True)  # from the start: making an artist animated later redraws the whole figure
     for cover in covers:
         cover.set_zorder(10)  # over the titles
-    artists = {"axes": axes, "bars": bars, "titles": titles, "covers": covers}
+    artists = {"axes": axes, "bars": bars, "titles": titles, "stats": stats, "covers": covers}
     results = {}
 
     controls = {
@@ -176,8 +208,8 @@ def init_explorer(scheme="normal", scale=0.01, depth=10, activation="tanh", *, w
                 continue
             bars[l].set_data(counts[l] / max(int(counts[l].max()), 1), edges)
             _, mean, std = table[l]
-            zeros = f", {np.mean(layers[l] == 0.0):.0%} are 0" if act == "relu" else ""
-            ax.set_title(f"layer {l + 1}{zeros}\nmean {mean:+.3f}\nstd {std:.3g}", fontsize="small")
+            zeros = f"\n{np.mean(layers[l] == 0.0):.0%} are 0" if act == "relu" else ""
+            stats[l].set_text(f"mean {mean:+.3f}\nstd  {std:.3g}{zeros}")
         shown = table[:n_shown]
         results.update(statistics=shown, activations=layers[:n_shown], counts=counts[:n_shown])
         deepest = layers[n_shown - 1]
@@ -192,9 +224,9 @@ def init_explorer(scheme="normal", scale=0.01, depth=10, activation="tanh", *, w
         return f"std of the activations, layer 1 to {n_shown}: {stds} · {extra}"
 
     def animated():
-        """What a move changes: the shown layers' histograms and titles, and the covers over the others."""
+        """What a move changes: the shown layers' histograms and numbers, and the covers over the others."""
         n_shown = controls["depth"].value
-        return [*bars[:n_shown], *titles[:n_shown], *covers[n_shown:]]
+        return [*bars[:n_shown], *stats[:n_shown], *covers[n_shown:]]
 
     app = Explorer(QUESTION, controls, fig, artists, update, animated=animated)
     app.results = results

@@ -28,10 +28,11 @@ import math
 
 import numpy as np
 import ipywidgets as widgets
+from matplotlib.ticker import FixedLocator
 
 from course_lib import _validate, landscapes, optim
 from course_lib.plots import color, plot_landscape, plot_trajectory
-from course_lib.widgets._coarse import first_at_least, set_limits
+from course_lib.widgets._coarse import set_limits
 from course_lib.widgets._explorer import Explorer, make_figure, steady_legend
 
 __all__ = ["optimizer_race", "QUESTION", "PRESETS", "SUGGESTED", "hyperparameters", "optimizer_factory"]
@@ -66,11 +67,13 @@ _NAMES = tuple(optim.OPTIMIZERS)
 _ADAM_FAMILY = ("adam", "adamw", "adamax", "nadam")
 _LR_RANGE = (1e-4, 3.0)
 _GAP_FLOOR = 1e-16  # f - f* below this (or exactly 0) is drawn at this height on the log axis
-# The cost panel's limits change only with the landscape or in coarse steps of `steps` (a changed limit redraws the
-# whole figure): its step axis ends at the first of these >= steps; its log axis runs from below the floor 1e-16 (where
+# The cost panel's limits change only with the landscape (a changed limit redraws the whole figure): its step axis
+# (symlog: linear to 10, logarithmic after) ends at the steps slider's largest value (a shorter race simply ends
+# earlier); its log axis runs from below the floor 1e-16 (where
 # converging runs end) to the power of ten above the largest gap f - f* on the landscape's window (no start inside
 # it is higher; a diverging run leaves through the top).
-_STEP_AXIS = (20, 50, 100, 200, 300)
+_MAX_STEPS = 300
+_STEP_TICKS = (0, 3, 10, 30, 100, 300)
 
 
 def hyperparameters(name, lr, beta):
@@ -122,7 +125,7 @@ def _resolve(landscape, optimizers, lr, beta, steps, start, preset):
         _validate.one_of(name, "optimizer", _NAMES)
     chosen["lr"] = _validate.scalar(chosen["lr"], "lr", low=_LR_RANGE[0], high=_LR_RANGE[1])
     chosen["beta"] = _validate.scalar(chosen["beta"], "beta", low=0.0, high=0.99)
-    chosen["steps"] = _validate.scalar(chosen["steps"], "steps", low=1, high=300, integer=True)
+    chosen["steps"] = _validate.scalar(chosen["steps"], "steps", low=1, high=_MAX_STEPS, integer=True)
     return chosen
 
 
@@ -146,7 +149,8 @@ def optimizer_race(landscape=None, optimizers=None, lr=None, beta=None, steps=No
     "optimizers" (multi-select), "lr" (log slider), "beta", "steps", "x0" and "y0" (the start; clicking on the
     contour plot of a live ipympl canvas sets both). Artists: "paths" and "costs", dicts name -> Line2D for every
     method (hidden unless selected); "start" (the start marker); "contour" (re-created only when the landscape
-    changes). Left: the paths on the contour plot; right: f(theta_k) - f* against k on a log axis.
+    changes). Left: the paths on the contour plot; right: f(theta_k) - f* against k on a log axis (k on a symlog
+    axis, linear to 10, up to 300 whatever the steps).
     """
     chosen = _resolve(landscape, optimizers, lr, beta, steps, start, preset)
     fig, (ax_path, ax_cost) = make_figure(1, 2, figsize=(10.5, 4.0))
@@ -161,6 +165,12 @@ def optimizer_race(landscape=None, optimizers=None, lr=None, beta=None, steps=No
                                    zorder=4, label="start")
     ax_cost.set_yscale("log")
     ax_cost.set_xlabel("step k")
+    # Linear over the first 10 steps, logarithmic after: a race of 40 steps and one of 300 both read well on the
+    # same axis, which never changes with the steps slider.
+    ax_cost.set_xscale("symlog", linthresh=10, linscale=0.6)
+    ax_cost.set_xlim(0, _MAX_STEPS)
+    ax_cost.set_xticks(_STEP_TICKS, labels=[str(k) for k in _STEP_TICKS])
+    ax_cost.xaxis.set_minor_locator(FixedLocator([k for k in (*range(1, 10), *range(20, 100, 10), 200)]))
     ax_cost.set_ylabel(r"$f(\theta_k) - f^*$")
     artists = {"paths": paths, "costs": costs, "start": start_marker}
 
@@ -186,7 +196,7 @@ def optimizer_race(landscape=None, optimizers=None, lr=None, beta=None, steps=No
                                      max=math.log10(_LR_RANGE[1]), step=0.01, description="lr (α)",
                                      readout_format=".3g"),
         "beta": widgets.FloatSlider(value=chosen["beta"], min=0.0, max=0.99, step=0.01, description="β"),
-        "steps": widgets.IntSlider(value=chosen["steps"], min=1, max=300, description="steps"),
+        "steps": widgets.IntSlider(value=chosen["steps"], min=1, max=_MAX_STEPS, description="steps"),
         "x0": coordinate_slider("start x", x_start, x_lo, x_hi),
         "y0": coordinate_slider("start y", y_start, y_lo, y_hi),
     }
@@ -255,7 +265,6 @@ def optimizer_race(landscape=None, optimizers=None, lr=None, beta=None, steps=No
                 outcome = f"f − f* = {run.final_value - run.f_star:.2g} after {run.steps} steps"
             report.append(f"<b>{name}</b>: {outcome}")
         steady_legend(ax_path, handles=shown + [start_marker], loc="upper right", fontsize="small")
-        set_limits(ax_cost, 0, first_at_least(values["steps"], _STEP_AXIS), which="x")
         if not selected:
             return "choose at least one optimizer"
         return " · ".join(report)

@@ -13,8 +13,9 @@ Middle and right: the training cost and accuracy after each epoch (evaluation mo
 statistics).
 
 Training runs in a background thread, so the notebook stays responsive: a new change cancels the run in progress at
-its next epoch and starts another (the latest settings win; nothing queues up). Long runs redraw the curves and the
-boundary about three times a second and show their progress in the status line. `app.wait()` blocks until the
+its next epoch and starts another (the latest settings win; nothing queues up). A run that lasts longer than 0.1 s
+shows what it has then (so a move changes the picture soon, however long the run), then redraws the curves and the
+boundary about three times a second and shows its progress in the status line. `app.wait()` blocks until the
 current run has finished (tests, scripts); `app.results` then holds its "model", "history" and "seconds".
 
 The data sets (`course_lib.data`, seeded with `seed`): "spiral" (300 points, 3 arms), "moons", "circles" and "xor"
@@ -32,7 +33,7 @@ from course_lib.data import make_circles, make_moons, make_spiral, make_xor
 from course_lib.model import MLP
 from course_lib.plots import COLORS, plot_decision_boundary, update_decision_boundary
 from course_lib.train import fit
-from course_lib.widgets._coarse import decades, first_at_least, set_limits
+from course_lib.widgets._coarse import decades, set_limits
 from course_lib.widgets._explorer import Explorer, make_figure
 
 __all__ = ["training_playground", "QUESTION", "DATASETS", "ACTIVATIONS", "BATCH_SIZES", "parse_hidden",
@@ -53,10 +54,15 @@ _MAX_LAYERS, _MAX_WIDTH = 6, 512
 _LR_RANGE = (1e-4, 3.0)
 _EPOCH_RANGE = (1, 1000)
 _REDRAW_EVERY = 0.3  # seconds between redraws of a long run
-# The curves' limits move in coarse steps (a changed limit redraws the whole figure): the epoch axis ends at the
-# first of these >= epochs, the cost axis spans whole decades: from 1e-3 (until a cost falls below that; then in steps
-# of three decades) to 10 (the costs start near ln C; only a diverging run goes higher).
-_EPOCH_AXIS = (10, 20, 50, 100, 200, 500, 1000)
+# A run still going after this many seconds shows what it has (a move's answer starts there); a shorter one is drawn
+# once, when it ends. (Drawing while the run goes on costs more than the draw: measured in the browser, a redraw
+# after the first epoch of a 50-epoch run reached the screen later than the finished run's.)
+_FIRST_DRAW = 0.1
+_THREAD = "training-playground"  # the name of the runs' threads
+# The curves' limits hardly ever move (a changed limit redraws the whole figure): the epoch axis is logarithmic from
+# 1 to the slider's 1000 whatever the run's length (a shorter run simply ends earlier, and the first epochs, where
+# most happens, keep their room); the cost axis spans whole decades: from 1e-3 (until a cost falls below that; then
+# in steps of three decades) to 10 (the costs start near ln C; only a diverging run goes higher).
 
 
 def parse_hidden(hidden):
@@ -169,6 +175,10 @@ def training_playground(dataset="spiral", hidden="64,64", activation="relu", opt
                                                   resolution=RESOLUTION)
     (cost_line,) = ax_cost.plot([], [], color=COLORS["vermillion"], marker=".", markersize=3)
     ax_cost.set_yscale("log")
+    for ax in (ax_cost, ax_acc):
+        ax.set_xscale("log")
+        ax.set_xlim(1, _EPOCH_RANGE[1])
+        ax.set_xticks([1, 10, 100, 1000], labels=["1", "10", "100", "1000"])
     ax_cost.set_xlabel("epoch")
     ax_cost.set_ylabel("training cost")
     (acc_line,) = ax_acc.plot([], [], color=COLORS["blue"], marker=".", markersize=3)
@@ -200,7 +210,8 @@ def training_playground(dataset="spiral", hidden="64,64", activation="relu", opt
                 if run.cancel.is_set():
                     return True
                 now = time.perf_counter()
-                if now - last_draw[0] > _REDRAW_EVERY and epoch + 1 < settings["epochs"]:
+                wait = _FIRST_DRAW if run.snapshot is None else _REDRAW_EVERY
+                if now - last_draw[0] > wait and epoch + 1 < settings["epochs"]:
                     run.snapshot = {"epoch": epoch + 1, "cost": list(history.cost),
                                     "accuracy": list(history.accuracy), "model": model.copy(), "done": False}
                     publish(run)
@@ -219,7 +230,7 @@ def training_playground(dataset="spiral", hidden="64,64", activation="relu", opt
         publish(run)
 
     def start(run):
-        run.thread = threading.Thread(target=train, args=(run,), daemon=True, name="training-playground")
+        run.thread = threading.Thread(target=train, args=(run,), daemon=True, name=_THREAD)
         run.thread.start()
 
     # ---- drawing -------------------------------------------------------------------------------------------------
@@ -242,8 +253,6 @@ def training_playground(dataset="spiral", hidden="64,64", activation="relu", opt
         epochs_done = np.arange(1, len(snapshot["cost"]) + 1)
         cost_line.set_data(epochs_done, snapshot["cost"])
         acc_line.set_data(epochs_done, snapshot["accuracy"])
-        for ax in (ax_cost, ax_acc):
-            set_limits(ax, 0, first_at_least(n_epochs, _EPOCH_AXIS), which="x")
         costs = np.asarray(snapshot["cost"], dtype=float)
         costs = costs[np.isfinite(costs) & (costs > 0)]
         if costs.size:
@@ -252,13 +261,19 @@ def training_playground(dataset="spiral", hidden="64,64", activation="relu", opt
     def update(values):
         with lock:
             current = state["run"]
-            try:
-                settings = settings_of(values)
-            except Exception:
-                if current is not None:
-                    current.cancel.set()
-                state["run"] = None
-                raise
+            if threading.current_thread().name == _THREAD and current is not None:
+                # A run drawing its progress: it shows the current run only. The values it read may be older than
+                # the latest move (which has already chosen the run); starting or cancelling runs is the controls'
+                # job alone.
+                settings = current.settings
+            else:
+                try:
+                    settings = settings_of(values)
+                except Exception:
+                    if current is not None:
+                        current.cancel.set()
+                    state["run"] = None
+                    raise
             if current is None or current.settings != settings:
                 if current is not None:
                     current.cancel.set()

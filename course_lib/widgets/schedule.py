@@ -7,7 +7,8 @@ Gradient descent with a schedule (deck 000), epochs counted from 0 as in `course
         theta <- theta - alpha_e * v      (one full-batch step per epoch, v the momentum average below)
 
 Left: alpha_e against e for the chosen schedule (from `course_lib.schedules.SCHEDULES`) and, dashed, the constant
-rate alpha_0 it starts from. Right: the training cost after each epoch of a small network trained under each of the
+rate alpha_0 it starts from, both divided by the schedule's largest rate max_e alpha_e (written in the panel's title):
+the shape of the schedule, on an axis that never moves. Right: the training cost after each epoch of a small network trained under each of the
 two (`course_lib.train.fit`), so the effect of the decay can be read off directly.
 
 The network and the run are fixed and small so that a slider move retrains within a blink: a 2-16-3 ReLU MLP (He
@@ -37,7 +38,6 @@ from course_lib.data import make_spiral
 from course_lib.model import MLP
 from course_lib.plots import COLORS
 from course_lib.train import fit
-from course_lib.widgets._coarse import first_at_least, round_above, set_limits
 from course_lib.widgets._explorer import Explorer, make_figure
 
 __all__ = ["schedule_explorer", "QUESTION", "SUGGESTED", "train_under", "make_schedule"]
@@ -69,12 +69,11 @@ _CONTROL_NAME = {"epochs": "decay_epochs"}
 # Parameters that are not sliders: they are the length of the run.
 _TIED_TO_RUN = {"one_cycle": "total_steps"}
 _EPOCH_RANGE = (10, 200)
-# The axes' limits move in coarse steps only (a changed limit redraws the whole figure, `_coarse`): the epoch axis
-# ends at the first of these >= E, the rate axis at the next 1, 1.5, 3 or 5 times a power of ten above the largest
-# rate (four changes per decade of lr0), and the cost axis is fixed (the cost starts near ln 3 = 1.1; the
-# spikes of a rate too large run off the top, as a divergence does).
-_EPOCH_AXIS = (20, 40, 60, 100, 150, 200)
-_RATE_STEPS = (1.0, 1.5, 3.0, 5.0)
+# The axes' limits never change (a changed limit redraws the whole figure, 60-200 ms): the epoch axes end at the
+# longest run (a shorter run simply ends earlier), the rate axis shows alpha_e / max alpha in [0, 1.05], and the cost
+# axis is fixed (the cost starts near ln 3 = 1.1; the spikes of a rate too large run off the top, as a divergence
+# does).
+_RATE_TOP = 1.05
 _COST_TOP = 2.5
 
 
@@ -195,10 +194,10 @@ def schedule_explorer(name="step", epochs=60, **params):
     **params : the schedule's parameters to start from (its class's names; the rest come from `SUGGESTED`).
 
     Controls: "schedule" (dropdown), "epochs", and one control per schedule parameter (see the module text; those
-    of other schedules are hidden). Artists: "lr" (alpha_e against e = 0..E-1, drawn as steps), "lr_constant" (the
-    constant alpha_0 = schedule(0)), "loss" and "loss_constant" (training cost after each epoch under the schedule
+    of other schedules are hidden). Artists: "lr" (alpha_e / max_e alpha_e against e = 0..E-1, drawn as steps),
+    "lr_constant" (the constant alpha_0 = schedule(0), divided by the same max), "loss" and "loss_constant" (training cost after each epoch under the schedule
     and under the constant rate; shorter than E if a run diverged). `app.results` holds the last runs: "schedule"
-    (the object), "history" and "history_constant" (`train.History`).
+    (the object), "history" and "history_constant" (`train.History`), "peak" (max_e alpha_e, the rate axis's unit).
     """
     if not isinstance(name, str):
         raise TypeError(f"name must be a schedule name like 'step', got {type(name).__name__}")
@@ -210,14 +209,17 @@ def schedule_explorer(name="step", epochs=60, **params):
     (lr_line,) = ax_lr.plot([0], [1.0], color=COLORS["blue"], drawstyle="steps-post", linewidth=2.0,
                             label="schedule")
     ax_lr.set_xlabel("epoch e")
-    ax_lr.set_ylabel(r"learning rate $\alpha_e$")
-    ax_lr.legend(loc="lower left", fontsize="small")
+    ax_lr.set_ylabel(r"learning rate $\alpha_e$ / max $\alpha$")
+    ax_lr.set_ylim(0.0, _RATE_TOP)
+    ax_lr.legend(loc="upper right", fontsize="small")  # the runs of 60 epochs leave the right empty
     (loss_constant,) = ax_loss.plot([0], [1.0], linestyle="--", color="0.55", label=r"constant $\alpha_0$")
     (loss_line,) = ax_loss.plot([0], [1.0], color=COLORS["vermillion"], linewidth=2.0, label="schedule")
     ax_loss.set_xlabel("epoch e")
     ax_loss.set_ylabel("training cost after the epoch")
     ax_loss.legend(loc="upper right", fontsize="small")
     ax_loss.set_ylim(0.0, _COST_TOP)
+    for ax in (ax_lr, ax_loss):
+        ax.set_xlim(0, _EPOCH_RANGE[1])
     artists = {"lr": lr_line, "lr_constant": lr_constant, "loss": loss_line, "loss_constant": loss_constant}
 
     parameter_controls = _parameter_controls()
@@ -271,13 +273,14 @@ def schedule_explorer(name="step", epochs=60, **params):
         history_constant = state["baseline"]
         results.update(schedule=schedule, history=history, history_constant=history_constant)
 
-        lr_line.set_data(e, rates)
-        lr_constant.set_data(e, np.full(n_epochs, rates[0]))
+        peak = float(rates.max())
+        scale = peak if peak > 0.0 else 1.0
+        lr_line.set_data(e, rates / scale)
+        lr_constant.set_data(e, np.full(n_epochs, rates[0] / scale))
+        ax_lr.set_title(f"largest rate max α = {peak:.3g}", fontsize="medium")  # (titles are drawn as they change)
+        results["peak"] = peak
         loss_line.set_data(np.arange(history.epochs_run), history.cost)
         loss_constant.set_data(np.arange(history_constant.epochs_run), history_constant.cost)
-        for ax in (ax_lr, ax_loss):
-            set_limits(ax, 0, first_at_least(n_epochs, _EPOCH_AXIS), which="x")
-        set_limits(ax_lr, 0.0, round_above(1.04 * max(float(rates.max()), rates[0]), _RATE_STEPS))
 
         def outcome(h):
             if h.epochs_run < n_epochs:
