@@ -2,36 +2,13 @@
 
 An explorer's artists are drawn over a cached picture of the rest of its figure (`_explorer.Explorer.draw`); a
 changed axis limit invalidates that picture and costs a whole-figure draw (several times a blit). The limits here
-are a function of the data alone (the same settings always give the same picture) and take few values: the top of
-an axis is the next "round" number above the data (1, 2, 3 or 5 times a power of ten) or the next of a few listed
-rungs (e.g. epochs), a log axis moves by whole groups of decades. Sliding within a rung keeps the picture; crossing one redraws it once.
+are a function of the data alone (the same settings always give the same picture) and take few values: most
+explorers fix them over their sliders' whole ranges (`set_limits` then only guards against a needless redraw); a
+log axis that must follow the data moves by whole groups of decades (`decades`).
 """
 import math
 
 import numpy as np
-
-ROUND = (1.0, 2.0, 3.0, 5.0)
-
-
-def round_above(value, steps=ROUND):
-    """The smallest s * 10**k >= `value` (s in `steps`, k an integer); 1 for a value that is not positive and
-    finite."""
-    value = float(value)
-    if not value > 0.0 or not math.isfinite(value):
-        return 1.0
-    k = math.floor(math.log10(value))
-    for power in (k, k + 1):
-        for s in steps:
-            top = s * 10.0 ** power
-            if top >= value * (1 - 1e-12):
-                return float(f"{top:.12g}")  # 0.3, not 0.30000000000000004
-    return 10.0 ** (k + 2)
-
-
-def first_at_least(value, rungs):
-    """The first of the sorted `rungs` >= `value`, or the last one."""
-    return next((r for r in rungs if r >= value), rungs[-1])
-
 
 def decades(low, high, every=2, floor=None, every_low=None):
     """(bottom, top) of a log axis holding [low, high]: powers of ten whose exponents are multiples of `every`
