@@ -534,6 +534,29 @@ def test_playground_long_runs_redraw_and_report_progress_before_they_finish(monk
     assert statuses[-1].startswith("trained 10 epochs")
 
 
+def test_playground_a_move_shows_the_untrained_network_at_once_then_the_trained_one():
+    # The move's own update draws the new run's network before training (so the screen changes at once); the
+    # captured picture is the one the browser gets before the run's thread has started.
+    app = build(training_playground, dataset="moons", hidden="8", epochs=6)
+    seen = []
+
+    def capture(change):
+        if change["new"].startswith("training… 0 of"):
+            seen.append((app.artists["image"].get_array().copy(), len(app.artists["cost"].get_xdata()),
+                         len(app.artists["accuracy"].get_ydata())))
+    app.status.observe(capture, names="value")
+    move(app, "hidden", "5, 3")
+    assert len(seen) == 1, [s[1:] for s in seen]
+    boundary, n_cost, n_accuracy = seen[0]
+    untrained = MLP([2, 5, 3, 2], activation="relu", seed=0)
+    xx, _, points = app.artists["image"].grid
+    np.testing.assert_array_equal(boundary, untrained.predict(points).reshape(xx.shape))
+    assert n_cost == 0 and n_accuracy == 0  # no curves yet (the axes stay: test_playground_sliders_keep_the_axes)
+    assert app.status.value.startswith("trained 6 epochs")
+    assert_boundary_is_the_prediction(app)
+    assert not np.array_equal(app.artists["image"].get_array(), boundary)  # the trained network's own boundary
+
+
 def test_playground_bad_hidden_text_shows_the_error_and_recovers():
     app = build(training_playground, dataset="xor", epochs=5)
     app.controls["hidden"].value = "64, lots"

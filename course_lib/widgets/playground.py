@@ -13,7 +13,9 @@ Middle and right: the training cost and accuracy after each epoch (evaluation mo
 statistics).
 
 Training runs in a background thread, so the notebook stays responsive: a new change cancels the run in progress at
-its next epoch and starts another (the latest settings win; nothing queues up). A run that lasts longer than 0.1 s
+its next epoch and starts another (the latest settings win; nothing queues up). The move itself shows the new
+network before training (the initial weights' boundary, no curves yet: training starts from scratch), so the screen
+answers at once; the run's thread draws the trained network when it ends. A run that lasts longer than 0.1 s
 shows what it has then (so a move changes the picture soon, however long the run), then redraws the curves and the
 boundary about three times a second and shows its progress in the status line. `app.wait()` blocks until the
 current run has finished (tests, scripts); `app.results` then holds its "model", "history" and "seconds".
@@ -101,6 +103,7 @@ class _Run:
         self.cancel = threading.Event()
         self.thread = None
         self.snapshot = None  # dict: epoch, cost, accuracy, model, done, history, seconds
+        self.model = None  # the network, built (and drawn untrained) by the update that made the run
         self.error = None
 
 
@@ -202,7 +205,7 @@ def training_playground(dataset="spiral", hidden="64,64", activation="relu", opt
         start = time.perf_counter()
         try:
             X, y = dataset_of(settings["dataset"])
-            model = build_model(settings, int(y.max()) + 1)
+            model = run.model  # the untrained network the move drew, trained in place from here
             opt = optim.make_optimizer(settings["optimizer"], model.params, lr=settings["lr"])
             last_draw = [time.perf_counter()]
 
@@ -248,6 +251,12 @@ def training_playground(dataset="spiral", hidden="64,64", activation="relu", opt
         artists.update(image=image, scatter=scatter)
         state["shown_dataset"] = settings["dataset"]
 
+    def draw_untrained(model):
+        """Epoch 0: the initial network's boundary, empty curves (the axes' limits stay as they are)."""
+        update_decision_boundary(image, model)
+        cost_line.set_data([], [])
+        acc_line.set_data([], [])
+
     def draw(snapshot, n_epochs):
         update_decision_boundary(image, snapshot["model"])
         epochs_done = np.arange(1, len(snapshot["cost"]) + 1)
@@ -281,12 +290,19 @@ def training_playground(dataset="spiral", hidden="64,64", activation="relu", opt
                 state["run"] = current  # started by the controls' second observer, after this update is shown
                 if settings["dataset"] != state["shown_dataset"]:
                     show_dataset(settings)
+                # The new run's first picture is its network before training (the boundary of the initial
+                # weights, no curves yet): drawn now, in the move's own update, so the move changes the screen at
+                # once; the trained picture follows from the worker. (Waiting for the run put its training time
+                # and a thread hop between the input and the first new pixel: ~120 ms in the browser.)
+                X, y = dataset_of(settings["dataset"])
+                current.model = build_model(settings, int(y.max()) + 1)
+                draw_untrained(current.model)
             if current.error is not None:
                 raise current.error
             snapshot = current.snapshot
             n_epochs = settings["epochs"]
             if snapshot is None:
-                return f"training… 0 of {n_epochs} epochs"
+                return f"training… 0 of {n_epochs} epochs (the untrained network)"
             draw(snapshot, n_epochs)
             done = (f"cost {snapshot['cost'][-1]:.3g}, training accuracy {snapshot['accuracy'][-1]:.1%}"
                     if snapshot["cost"] else "no epoch completed")
