@@ -922,10 +922,13 @@ def result_of(fn, *args, hint="", returns=None, name=None, **kwargs):
         name = _getattr(fn, "__name__", "your function")
     if not _callable(fn):
         raise CheckFailed(f"{name} is not a function (got {_describe(fn)}): did you overwrite it?")
-    value, error, seen = _run(fn, args, kwargs)
+    with _errstate(all="ignore"):  # NumPy's overflow or 0/0 shows in the values, which the checks then name
+        value, error, seen = _run(fn, args, kwargs)
     if error is not None:
         raise CheckFailed(f"{_exception_text(name, error)} on ({_describe_case((fn,), args, kwargs)})"
                           + (f"\n{hint}" if hint else "") + _warning_text(seen))
+    if seen:  # a warning the student's code raised is shown (on stdout, never stderr), not scored
+        _print(_warning_text(seen).strip(), file=_sys.stdout)
     if returns is not None:
         names = returns if _isinstance(returns, (_tuple, _list)) else None
         n = _len(names) if names is not None else _int(returns)
